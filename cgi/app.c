@@ -1,0 +1,131 @@
+/* app.c - the dispatcher: central checks before any handler runs. */
+#include "app.h"
+#include "log.h"
+#include "resp.h"
+#include "routes.h"
+#include "validate.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* CONTENT_LENGTH as a number: -1 when malformed, 0 when absent. */
+static long long content_length(const char *s)
+{
+	char *end;
+	long long n;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	return n;
+}
+
+/* Reads and parses the body; on failure replies and returns -1. */
+static int read_body(struct req *r)
+{
+	long long len = content_length(r->io->param(r->io->ctx, "CONTENT_LENGTH"));
+	char err[256];
+	char *buf;
+	long long got = 0;
+
+	if (len < 0) {
+		resp_error(r, 400, "Content-Length is not a valid number");
+		return -1;
+	}
+	/* Refused before reading a byte, so a huge body costs us nothing. */
+	if (len > MAX_BODY_BYTES) {
+		resp_error(r, 413, "request body is larger than %d bytes", MAX_BODY_BYTES);
+		return -1;
+	}
+	buf = malloc((size_t)len + 1);
+	if (buf == NULL) {
+		resp_error(r, 500, "out of memory reading the request body");
+		return -1;
+	}
+	while (got < len) {
+		int n = r->io->read(r->io->ctx, buf + got, (int)(len - got));
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	if (got < len) {
+		free(buf);
+		resp_error(r, 400, "request body is shorter than its Content-Length");
+		return -1;
+	}
+	r->body = body_parse(buf, (size_t)got, err, sizeof err);
+	free(buf);
+	if (r->body == NULL) {
+		resp_error(r, 400, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+void app_handle(const struct req_io *io, struct db *db)
+{
+	struct req r = { .io = io, .db = db };
+	const struct route *route;
+	char id[REGISTRY_ID_LEN + 2], allow[64];
+	size_t id_len = 0;
+	int64_t start = now_us();
+
+	r.method = io->param(io->ctx, "REQUEST_METHOD");
+	r.path = io->param(io->ctx, "PATH_INFO");
+	if (r.method == NULL)
+		r.method = "";
+	if (r.path == NULL || r.path[0] == '\0')
+		r.path = "/";
+	switch (route_find(r.method, r.path, &route, id, sizeof id, &id_len, allow, sizeof allow)) {
+	case ROUTE_NO_PATH:
+		resp_error(&r, 404, "no such endpoint");
+		goto out;
+	case ROUTE_NO_METHOD: {
+		char header[96];
+
+		snprintf(header, sizeof header, "Allow: %s\r\n", allow);
+		resp_error_h(&r, 405, header, "method not allowed; allowed: %s", allow);
+		goto out;
+	}
+	case ROUTE_FOUND:
+		break;
+	}
+	/* Ids are checked before any query, so the database never sees junk. */
+	if (route->flags & ROUTE_ID) {
+		if (!route_id_valid(id, id_len)) {
+			resp_error(&r, 400, "invalid registry id: must be 24 lowercase hexadecimal characters");
+			goto out;
+		}
+		memcpy(r.id, id, REGISTRY_ID_LEN + 1);
+	}
+	if ((route->flags & ROUTE_BODY) && read_body(&r) < 0)
+		goto out;
+	route->handler(&r);
+	if (r.status == 0) {
+		log_error("bug: %s %s sent no response", r.method, r.path);
+		resp_error(&r, 500, "internal error");
+	}
+out:
+	json_object_put(r.body);
+	log_request(r.method, r.path, r.status, now_us() - start);
+}

@@ -1,0 +1,225 @@
+/* db.c - SQL statements, connection upkeep and SQLSTATE mapping. */
+#include "db.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default"
+
+static const struct statement {
+	const char *name;
+	int nparams;
+	int read_only;          /* safe to run again after a lost connection */
+	const char *sql;
+} statements[STMT__MAX] = {
+	[STMT_REGISTRY_LIST] = { "registry_list", 0, 1,
+		"SELECT " REGISTRY_COLUMNS " FROM registry ORDER BY created_at, id" },
+	[STMT_REGISTRY_GET] = { "registry_get", 1, 1,
+		"SELECT " REGISTRY_COLUMNS " FROM registry WHERE id = $1" },
+	[STMT_REGISTRY_INSERT] = { "registry_insert", 9, 0,
+		"INSERT INTO registry (address, provider, region, namespace, is_default,"
+		" access_key, secret_key, enable_tls, tls_cert)"
+		" VALUES ($1, $2, coalesce($3, ''), coalesce($4, ''), $5::boolean,"
+		" $6, $7, $8::boolean, $9) RETURNING id" },
+	/* Absent credentials and TLS settings ($7..$10 NULL) keep their values. */
+	[STMT_REGISTRY_UPDATE] = { "registry_update", 10, 0,
+		"UPDATE registry SET address = $2, provider = $3,"
+		" region = coalesce($4, ''), namespace = coalesce($5, ''),"
+		" is_default = $6::boolean,"
+		" access_key = coalesce($7, access_key),"
+		" secret_key = coalesce($8, secret_key),"
+		" enable_tls = coalesce($9::boolean, enable_tls),"
+		" tls_cert = coalesce($10, tls_cert)"
+		" WHERE id = $1 RETURNING id" },
+	[STMT_REGISTRY_DELETE] = { "registry_delete", 1, 0,
+		"DELETE FROM registry WHERE id = $1 RETURNING id" },
+};
+
+/* Client messages for the named constraints of sql/. */
+static const struct {
+	const char *constraint;
+	const char *message;
+} constraint_messages[] = {
+#include "constraints.inc"
+};
+
+struct db {
+	PGconn *conn;
+	struct db_options opts;
+	int was_down;           /* log the up/down transitions once, not per request */
+};
+
+struct db *db_new(const struct db_options *opts)
+{
+	struct db *db = calloc(1, sizeof *db);
+
+	if (db != NULL)
+		db->opts = *opts;
+	return db;
+}
+
+static void db_drop(struct db *db)
+{
+	if (db->conn != NULL) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+}
+
+void db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_drop(db);
+	free(db);
+}
+
+static void mark_down(struct db *db, const char *why)
+{
+	if (!db->was_down)
+		log_error("database unavailable: %s", why);
+	db->was_down = 1;
+	db_drop(db);
+}
+
+/* Opens a connection, sets session limits and prepares every statement. */
+static int db_connect(struct db *db)
+{
+	char timeout[16], stmt_timeout[16];
+	const char *keys[4] = { "connect_timeout", "application_name", NULL, NULL };
+	const char *vals[4] = { timeout, "imagereg", NULL, NULL };
+	PGresult *res;
+
+	snprintf(timeout, sizeof timeout, "%d", db->opts.connect_timeout_s);
+	/* The dsn comes last so that what it says overrides our defaults. */
+	if (db->opts.dsn != NULL && db->opts.dsn[0] != '\0') {
+		keys[2] = "dbname";
+		vals[2] = db->opts.dsn;
+	}
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		char why[256];
+
+		snprintf(why, sizeof why, "%s",
+			 db->conn ? PQerrorMessage(db->conn) : "out of memory");
+		why[strcspn(why, "\n")] = '\0';
+		mark_down(db, why);
+		return -1;
+	}
+	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opts.statement_timeout_ms);
+	const char *p[1] = { stmt_timeout };
+	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false)",
+			   1, NULL, p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto fail;
+	PQclear(res);
+	for (int i = 0; i < STMT__MAX; i++) {
+		res = PQprepare(db->conn, statements[i].name, statements[i].sql,
+				statements[i].nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			goto fail;
+		PQclear(res);
+	}
+	if (db->was_down)
+		log_info("database connection established");
+	db->was_down = 0;
+	return 0;
+fail: {
+	char why[256];
+
+	snprintf(why, sizeof why, "preparing the session failed (schema not migrated?): %s",
+		 PQerrorMessage(db->conn));
+	why[strcspn(why, "\n")] = '\0';
+	PQclear(res);
+	mark_down(db, why);
+	return -1;
+}
+}
+
+int db_ready(struct db *db)
+{
+	/*
+	 * A connection whose server restarted has an error and EOF waiting on
+	 * its socket; reading what is there, without blocking, finds out before
+	 * we send a write into a dead connection.
+	 */
+	if (db->conn != NULL &&
+	    (PQconsumeInput(db->conn) == 0 || PQstatus(db->conn) != CONNECTION_OK))
+		mark_down(db, "connection lost");
+	if (db->conn == NULL)
+		return db_connect(db);
+	return 0;
+}
+
+static int sqlstate_is(const PGresult *res, const char *code)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL && strcmp(state, code) == 0;
+}
+
+PGresult *db_exec(struct db *db, enum stmt s, const char *const *params)
+{
+	const struct statement *st = &statements[s];
+
+	for (int attempt = 0; attempt < 5; attempt++) {
+		PGresult *res;
+
+		if (db_ready(db) < 0)
+			return NULL;
+		res = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0);
+		if (PQstatus(db->conn) != CONNECTION_OK) {
+			PQclear(res);
+			mark_down(db, "connection lost during a statement");
+			/* A write may or may not have committed: only reads retry. */
+			if (st->read_only && attempt == 0)
+				continue;
+			return NULL;
+		}
+		/* The statement was rolled back as a whole: running it again is safe. */
+		if (sqlstate_is(res, "40P01") || sqlstate_is(res, "40001")) {
+			log_warn("%s: %s, retrying", st->name,
+				 sqlstate_is(res, "40P01") ? "deadlock" : "serialization failure");
+			PQclear(res);
+			continue;
+		}
+		return res;
+	}
+	log_error("%s: gave up after repeated deadlocks", st->name);
+	return NULL;
+}
+
+int db_error_status(const PGresult *res, char *msg, size_t msgsize)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+
+	if (state == NULL)
+		state = "";
+	if (constraint != NULL)
+		for (size_t i = 0; i < sizeof constraint_messages / sizeof constraint_messages[0]; i++)
+			if (strcmp(constraint, constraint_messages[i].constraint) == 0) {
+				snprintf(msg, msgsize, "%s", constraint_messages[i].message);
+				return 400;
+			}
+	/* Class 23: integrity constraints; 22: bad data.  Both are the client's. */
+	if (strncmp(state, "23", 2) == 0) {
+		snprintf(msg, msgsize, "request violates the rule %s",
+			 constraint ? constraint : "of the registry table");
+		return 400;
+	}
+	if (strncmp(state, "22", 2) == 0) {
+		snprintf(msg, msgsize, "request contains a value the database refuses");
+		return 400;
+	}
+	/* Connection problems, shutdown, timeouts: try again later. */
+	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+	    strcmp(state, "53300") == 0) {
+		snprintf(msg, msgsize, "database unavailable, try again later");
+		return 503;
+	}
+	snprintf(msg, msgsize, "internal error");
+	return 500;
+}

@@ -1,0 +1,51 @@
+/* db.h - the worker's PostgreSQL connection and its prepared statements. */
+#ifndef IMAGEREG_DB_H
+#define IMAGEREG_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* Every statement the responder runs; SQL text lives in db.c only. */
+enum stmt {
+	STMT_REGISTRY_LIST,
+	STMT_REGISTRY_GET,
+	STMT_REGISTRY_INSERT,
+	STMT_REGISTRY_UPDATE,
+	STMT_REGISTRY_DELETE,
+	STMT__MAX
+};
+
+struct db;
+
+struct db_options {
+	const char *dsn;          /* libpq conninfo; NULL or "" uses PG* defaults */
+	int connect_timeout_s;    /* libpq connect_timeout unless the dsn sets one */
+	int statement_timeout_ms; /* SET statement_timeout for the session */
+};
+
+/* Makes a handle; does not connect yet.  Free with db_free. */
+struct db *db_new(const struct db_options *opts);
+void db_free(struct db *db);
+
+/*
+ * Connects if needed (also after PostgreSQL went away), prepares the
+ * statements once per connection.  Returns 0 when ready, -1 when the database
+ * is unreachable: the caller answers 503 and tries again next request.
+ */
+int db_ready(struct db *db);
+
+/*
+ * Runs a prepared statement with text parameters (NULL = SQL NULL).  Retries
+ * deadlocks and serialization failures, and read-only statements once more on
+ * a fresh connection.  Returns the result (caller PQclears) or NULL when the
+ * database is unreachable.
+ */
+PGresult *db_exec(struct db *db, enum stmt s, const char *const *params);
+
+/*
+ * Maps a failed result to an HTTP status and a client-safe description,
+ * by SQLSTATE and constraint name, never by message text.
+ */
+int db_error_status(const PGresult *res, char *msg, size_t msgsize);
+
+#endif

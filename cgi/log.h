@@ -1,0 +1,32 @@
+/* log.h - leveled log lines on stderr, read by journald, docker logs or a file. */
+#ifndef IMAGEREG_LOG_H
+#define IMAGEREG_LOG_H
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX };
+
+/* Lines below this level are dropped; LOG_INFO unless changed. */
+void log_set_level(enum log_level level);
+
+/* Parses "debug", "info", "warn" or "error"; returns -1 for anything else. */
+int log_level_parse(const char *name);
+
+/*
+ * Writes one line "LEVEL imagereg[pid]: message" to stderr.  Callers must
+ * never pass request bodies, tokens or credentials: the log is read by people
+ * who are not meant to see them.
+ */
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The access line of one request.  Method and path come from the client and
+ * are escaped, so a %0A in a URL cannot forge a log line.
+ */
+void log_request(const char *method, const char *path, int status, long long micros);
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif

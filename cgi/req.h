@@ -1,0 +1,40 @@
+/* req.h - the per-request context every handler receives. */
+#ifndef IMAGEREG_REQ_H
+#define IMAGEREG_REQ_H
+
+#include <stddef.h>
+
+struct json_object;
+struct db;
+
+/*
+ * How a request reaches us: FastCGI (fcgiapp streams), plain CGI (environment,
+ * stdin, stdout) or a test.  The rest of the code only sees these functions.
+ */
+struct req_io {
+	/* The CGI parameter NAME, or NULL when absent. */
+	const char *(*param)(void *ctx, const char *name);
+	/* Reads up to n body bytes; returns the count, 0 at end, -1 on error. */
+	int (*read)(void *ctx, char *buf, int n);
+	/* Writes n bytes of response; returns -1 on error. */
+	int (*write)(void *ctx, const char *buf, int n);
+	void *ctx;
+};
+
+/* Length of an id: 24 lowercase hex characters, like a Mongo ObjectID. */
+#define REGISTRY_ID_LEN 24
+
+/* Largest request body we read; larger ones get 413 before any byte is read. */
+#define MAX_BODY_BYTES (1024 * 1024)
+
+struct req {
+	const struct req_io *io;
+	struct db *db;                  /* the worker's connection; borrowed */
+	const char *method;             /* REQUEST_METHOD, never NULL */
+	const char *path;               /* PATH_INFO below the mount point, never NULL */
+	char id[REGISTRY_ID_LEN + 1];   /* the :id of the path, when the route has one */
+	struct json_object *body;       /* parsed body when the route takes one; owned */
+	int status;                     /* status sent, 0 until a response went out */
+};
+
+#endif

@@ -1,0 +1,158 @@
+/* supervisor.c - the prefork parent: spawn, reap, restart, stop. */
+#include "supervisor.h"
+#include "log.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long stopping workers may take before they are killed. */
+#define STOP_GRACE_SECONDS 30
+
+static volatile sig_atomic_t stop_requested, reload_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+struct slot {
+	pid_t pid;
+	time_t started;
+};
+
+static pid_t spawn(int listen_fd, const struct db_options *opts, pid_t parent)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* A worker never outlives its supervisor (fcgiwrap's orphans). */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0);
+	/* Signals stay blocked until worker_run_fcgi has its own handlers. */
+	_exit(worker_run_fcgi(listen_fd, opts));
+}
+
+static void signal_all(struct slot *slots, int n, int sig)
+{
+	for (int i = 0; i < n; i++)
+		if (slots[i].pid > 0)
+			kill(slots[i].pid, sig);
+}
+
+/* Waits for every worker; kills what is left after the grace period. */
+static void reap_all(struct slot *slots, int n)
+{
+	time_t deadline = time(NULL) + STOP_GRACE_SECONDS;
+	int left = 0;
+
+	for (int i = 0; i < n; i++)
+		left += slots[i].pid > 0;
+	while (left > 0) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+
+		if (pid > 0) {
+			for (int i = 0; i < n; i++)
+				if (slots[i].pid == pid) {
+					slots[i].pid = 0;
+					left--;
+				}
+			continue;
+		}
+		if (pid < 0 && errno == ECHILD)
+			break;
+		if (time(NULL) >= deadline) {
+			log_warn("%d worker(s) still busy after %ds, killing them", left, STOP_GRACE_SECONDS);
+			signal_all(slots, n, SIGKILL);
+			deadline = time(NULL) + 5;
+		}
+		struct timespec pause = { 0, 20 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+	}
+}
+
+int supervise(int listen_fd, int workers, const struct db_options *opts)
+{
+	struct sigaction sa;
+	struct slot *slots = calloc((size_t)workers, sizeof *slots);
+	sigset_t block, old;
+	pid_t self = getpid();
+
+	if (slots == NULL)
+		return 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: waitpid must return when a signal arrives. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+
+	log_info("supervisor started with %d workers", workers);
+	while (!stop_requested) {
+		/* Start whatever slot is empty; signals wait until the child set its handlers. */
+		for (int i = 0; i < workers && !stop_requested; i++) {
+			if (slots[i].pid > 0)
+				continue;
+			sigprocmask(SIG_BLOCK, &block, &old);
+			slots[i].pid = spawn(listen_fd, opts, self);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			if (slots[i].pid < 0) {
+				log_error("fork failed: %s", strerror(errno));
+				slots[i].pid = 0;
+				sleep(1);
+			}
+			slots[i].started = time(NULL);
+		}
+		if (reload_requested) {
+			reload_requested = 0;
+			log_info("SIGHUP: replacing workers");
+			signal_all(slots, workers, SIGTERM);
+		}
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+
+		if (pid < 0)
+			continue;       /* EINTR: a signal to act on */
+		for (int i = 0; i < workers; i++) {
+			if (slots[i].pid != pid)
+				continue;
+			slots[i].pid = 0;
+			if (stop_requested)
+				break;
+			if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+				log_warn("worker %ld killed by signal %d, restarting", (long)pid, WTERMSIG(status));
+			else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+				log_warn("worker %ld exited with status %d, restarting", (long)pid, WEXITSTATUS(status));
+			/* A worker that dies at once would otherwise fork in a tight loop. */
+			if (time(NULL) - slots[i].started < 1 &&
+			    !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) &&
+			    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+				sleep(1);
+		}
+	}
+	log_info("stopping: waiting for workers to finish their requests");
+	signal_all(slots, workers, SIGTERM);
+	reap_all(slots, workers);
+	free(slots);
+	log_info("stopped");
+	return 0;
+}

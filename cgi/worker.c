@@ -1,0 +1,119 @@
+/* worker.c - the FastCGI accept loop and the plain-CGI one-shot. */
+#include "worker.h"
+#include "app.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	/* Makes a blocked FCGX_Accept_r return instead of retrying accept(). */
+	FCGX_ShutdownPending();
+}
+
+static const char *fcgx_param(void *ctx, const char *name)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+}
+
+static int fcgx_read(void *ctx, char *buf, int n)
+{
+	return FCGX_GetStr(buf, n, ((FCGX_Request *)ctx)->in);
+}
+
+static int fcgx_write(void *ctx, const char *buf, int n)
+{
+	return FCGX_PutStr(buf, n, ((FCGX_Request *)ctx)->out) == n ? 0 : -1;
+}
+
+int worker_run_fcgi(int listen_fd, const struct db_options *opts)
+{
+	struct sigaction sa;
+	FCGX_Request fr;
+	struct req_io io = { fcgx_param, fcgx_read, fcgx_write, &fr };
+	struct db *db;
+	int status = 0;
+
+	/* No SA_RESTART: the signal must interrupt accept(). */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	/* The supervisor forks us with these blocked; handlers are now in place. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("cannot initialise libfcgi");
+		return 1;
+	}
+	db = db_new(opts);
+	if (db == NULL) {
+		log_error("out of memory");
+		return 1;
+	}
+	/* Connect now so the first request does not pay for it; failure is fine. */
+	db_ready(db);
+	while (!stop_requested) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (stop_requested || errno == EINTR)
+				continue;
+			log_error("accept failed: %s", strerror(errno));
+			status = 1;
+			break;
+		}
+		app_handle(&io, db);
+		FCGX_Finish_r(&fr);
+	}
+	FCGX_Free(&fr, 1);
+	db_free(db);
+	return status;
+}
+
+static const char *cgi_param(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+static int cgi_read(void *ctx, char *buf, int n)
+{
+	size_t got = fread(buf, 1, (size_t)n, stdin);
+
+	(void)ctx;
+	return ferror(stdin) ? -1 : (int)got;
+}
+
+static int cgi_write(void *ctx, const char *buf, int n)
+{
+	(void)ctx;
+	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n ? 0 : -1;
+}
+
+int worker_run_cgi(const struct db_options *opts)
+{
+	struct req_io io = { cgi_param, cgi_read, cgi_write, NULL };
+	struct db *db = db_new(opts);
+
+	if (db == NULL)
+		return 1;
+	app_handle(&io, db);
+	db_free(db);
+	return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -1,0 +1,16 @@
+/* worker.h - serving requests: the FastCGI accept loop and plain CGI. */
+#ifndef IMAGEREG_WORKER_H
+#define IMAGEREG_WORKER_H
+
+#include "db.h"
+
+/*
+ * Accepts FastCGI requests on listen_fd until SIGTERM or SIGINT; the request
+ * in flight is finished first.  Returns the process exit status.
+ */
+int worker_run_fcgi(int listen_fd, const struct db_options *opts);
+
+/* Serves the one request of a CGI invocation (environment, stdin, stdout). */
+int worker_run_cgi(const struct db_options *opts);
+
+#endif

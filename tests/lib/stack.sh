@@ -1,0 +1,79 @@
+# tests/lib/stack.sh - the whole stack on loopback: PostgreSQL, responder, nginx.
+# Source it.  Used by tests/run.sh, tests/stack-up.sh and nginx/run.sh.
+#
+#   stack_start DIR [PORT]   start everything with state under DIR (mktemp -d under /tmp);
+#                            exports IMAGEREG_URL, IMAGEREG_PREFIX_URL, IMAGEREG_DSN,
+#                            IMAGEREG_LOGS, IMAGEREG_CGI and the PG* variables.
+#                            With IMAGEREG_DSN already set, uses that database instead
+#                            of starting a cluster.
+#   stack_stop DIR           stop what stack_start DIR started, by PID.
+#
+# IMAGEREG_FCGI (default cgi/imagereg-fcgi), IMAGEREG_WORKERS (default 4) and
+# IMAGEREG_WRAP (a command prefix such as valgrind) change how the responder runs.
+
+STACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$STACK_ROOT/tests/lib/pg.sh"
+
+stack_wait() {	# stack_wait SECONDS COMMAND...: poll until COMMAND succeeds
+	local limit=$(( $1 * 10 )) i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -lt "$limit" ] || return 1
+		sleep 0.1
+	done
+}
+
+# Starts the responder on DIR/imagereg.sock; its log is DIR/imagereg.log.
+stack_start_responder() {
+	local dir=$1 fcgi=${IMAGEREG_FCGI:-$STACK_ROOT/cgi/imagereg-fcgi}
+	rm -f "$dir/imagereg.sock"
+	# shellcheck disable=SC2086
+	$IMAGEREG_WRAP "$fcgi" --listen "unix:$dir/imagereg.sock" --workers "${IMAGEREG_WORKERS:-4}" \
+		</dev/null >>"$dir/imagereg.log" 2>&1 &
+	echo $! >"$dir/imagereg.pid"
+	stack_wait 30 test -S "$dir/imagereg.sock" || { echo "stack: responder did not start" >&2; tail "$dir/imagereg.log" >&2; return 1; }
+}
+
+# Stops the responder by its PID: SIGTERM, then it exits 0 when workers are done.
+stack_stop_responder() {
+	local dir=$1 pid
+	pid=$(cat "$dir/imagereg.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null && stack_wait 40 bash -c "! kill -0 $pid"
+	rm -f "$dir/imagereg.pid"
+}
+
+stack_start() {
+	local dir=${1:?usage: stack_start DIR [PORT]} port=${2:-}
+	dir=$(cd "$dir" && pwd) || return 1
+	if [ -z "${IMAGEREG_DSN:-}" ]; then
+		chmod 0755 "$dir"; mkdir -p "$dir/pg"
+		pg_start "$dir/pg" || return 1
+		createdb imagereg || return 1
+		export PGDATABASE=imagereg
+		export IMAGEREG_DSN="host=$PGHOST port=$PGPORT dbname=imagereg user=postgres"
+	fi
+	IMAGEREG_SQL_DIR="$STACK_ROOT/sql" "$STACK_ROOT/cgi/imagereg" migrate >"$dir/migrate.log" 2>&1 \
+		|| { cat "$dir/migrate.log" >&2; return 1; }
+	stack_start_responder "$dir" || return 1
+
+	[ -n "$port" ] || port=$(pg_free_port) || return 1
+	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg.conf" "$dir/"
+	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$dir/imagereg.sock|g" \
+		-e "s|@USER@|$(id -un)|g" "$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
+	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 \
+		|| { echo "stack: nginx did not start" >&2; cat "$dir/nginx-error.log" >&2; return 1; }
+	stack_wait 10 test -s "$dir/nginx.pid" || return 1
+	stack_wait 10 curl -s -o /dev/null "http://127.0.0.1:$port/" || return 1
+	export IMAGEREG_URL="http://127.0.0.1:$port" IMAGEREG_PREFIX_URL="http://127.0.0.1:$port/imagereg"
+	export IMAGEREG_LOGS="$dir" IMAGEREG_CGI="$STACK_ROOT/cgi/imagereg-fcgi" IMAGEREG_PORT="$port"
+}
+
+stack_stop() {
+	local dir=${1:?usage: stack_stop DIR} pid
+	pid=$(cat "$dir/nginx.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null \
+		&& stack_wait 10 bash -c "! kill -0 $pid"
+	stack_stop_responder "$dir"
+	[ -d "$dir/pg" ] && pg_stop "$dir/pg"
+	return 0
+}
