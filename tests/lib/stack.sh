@@ -29,7 +29,7 @@ stack_start_responder() {
 	local dir=$1 fcgi=${IMAGEREG_FCGI:-$STACK_ROOT/cgi/imagereg-fcgi}
 	rm -f "$dir/imagereg.sock"
 	# shellcheck disable=SC2086
-	$IMAGEREG_WRAP "$fcgi" --listen "unix:$dir/imagereg.sock" --workers "${IMAGEREG_WORKERS:-4}" \
+	${IMAGEREG_WRAP:-} "$fcgi" --listen "unix:$dir/imagereg.sock" --workers "${IMAGEREG_WORKERS:-4}" \
 		</dev/null >>"$dir/imagereg.log" 2>&1 &
 	echo $! >"$dir/imagereg.pid"
 	stack_wait 30 test -S "$dir/imagereg.sock" || { echo "stack: responder did not start" >&2; tail "$dir/imagereg.log" >&2; return 1; }
@@ -43,13 +43,28 @@ stack_stop_responder() {
 	rm -f "$dir/imagereg.pid"
 }
 
+# Starts a cluster that an earlier stack_start created (make run keeps its data).
+stack_resume_pg() {
+	local pgdir=$1 port
+	port=$(sed -n "s/^port = \([0-9]*\)$/\1/p" "$pgdir/data/postgresql.conf" | tail -n 1)
+	pg_as_owner "$(pg_bindir)/pg_ctl" -D "$pgdir/data" -l "$pgdir/server.log" -w -t 60 start >/dev/null \
+		|| { tail "$pgdir/server.log" >&2; return 1; }
+	head -n 1 "$pgdir/data/postmaster.pid" >"$pgdir/postmaster.pid.copy"
+	export PGHOST="$pgdir" PGPORT="$port" PGUSER=postgres
+}
+
 stack_start() {
 	local dir=${1:?usage: stack_start DIR [PORT]} port=${2:-}
 	dir=$(cd "$dir" && pwd) || return 1
 	if [ -z "${IMAGEREG_DSN:-}" ]; then
-		chmod 0755 "$dir"; mkdir -p "$dir/pg"
-		pg_start "$dir/pg" || return 1
-		createdb imagereg || return 1
+		chmod 0755 "$dir"
+		if [ -d "$dir/pg/data" ]; then
+			stack_resume_pg "$dir/pg" || return 1
+		else
+			mkdir -p "$dir/pg"
+			pg_start "$dir/pg" || return 1
+			createdb imagereg || return 1
+		fi
 		export PGDATABASE=imagereg
 		export IMAGEREG_DSN="host=$PGHOST port=$PGPORT dbname=imagereg user=postgres"
 	fi

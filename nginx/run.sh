@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# nginx/run.sh - `make run`: the whole stack on 127.0.0.1:$PORT until Ctrl-C.
+# PostgreSQL data stays in nginx/local/ between runs (or uses IMAGEREG_DSN).
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/tests/lib/stack.sh"
+port=${PORT:-8080}
+
+# The cluster lives under the project when the postgres user can reach it.
+state="$root/nginx/local"
+mkdir -p "$state"
+if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$state"; then
+	state=/tmp/imagereg-run
+	mkdir -p "$state"
+	echo "note: postgres cannot reach $root, keeping state in $state"
+fi
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+	echo "port $port is taken; try PORT=8081 make run" >&2
+	exit 1
+fi
+
+trap 'echo; echo stopping...; stack_stop "$state"; exit 0' INT TERM
+stack_start "$state" "$port" || { stack_stop "$state"; exit 1; }
+url="http://127.0.0.1:$port"
+cat <<MSG
+
+imagereg is running at $url/openapi/system/registry
+  logs: $state/imagereg.log, $state/nginx-error.log
+
+Try:
+  curl -s -X POST $url/openapi/system/registry \\
+       -H 'Content-Type: application/json' \\
+       -d '{"address":"https://registry.example.com","provider":"harbor","namespace":"team","is_default":true}'
+  curl -s $url/openapi/system/registry
+
+Press Ctrl-C to stop.
+MSG
+while :; do sleep 3600 & wait $!; done
