@@ -2,6 +2,7 @@
 #include "db.h"
 #include "log.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,15 +139,26 @@ fail: {
 }
 }
 
+/*
+ * Reads whatever waits on an idle connection without blocking.  A server that
+ * restarted left an error message and then EOF there: the first read takes
+ * the message, the next one sees EOF and marks the connection bad.  Returns 0
+ * while the connection is still good.
+ */
+static int drain_idle(PGconn *conn)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+
+	for (int i = 0; i < 16 && poll(&pfd, 1, 0) > 0; i++)
+		if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK)
+			return -1;
+	return PQstatus(conn) == CONNECTION_OK ? 0 : -1;
+}
+
 int db_ready(struct db *db)
 {
-	/*
-	 * A connection whose server restarted has an error and EOF waiting on
-	 * its socket; reading what is there, without blocking, finds out before
-	 * we send a write into a dead connection.
-	 */
-	if (db->conn != NULL &&
-	    (PQconsumeInput(db->conn) == 0 || PQstatus(db->conn) != CONNECTION_OK))
+	/* Find a dead connection before a write goes into it, not after. */
+	if (db->conn != NULL && drain_idle(db->conn) < 0)
 		mark_down(db, "connection lost");
 	if (db->conn == NULL)
 		return db_connect(db);
@@ -205,6 +217,12 @@ int db_error_status(const PGresult *res, char *msg, size_t msgsize)
 				return 400;
 			}
 	/* Class 23: integrity constraints; 22: bad data.  Both are the client's. */
+	if (strcmp(state, "23502") == 0) {
+		const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+
+		snprintf(msg, msgsize, "%s is required", column ? column : "a field");
+		return 400;
+	}
 	if (strncmp(state, "23", 2) == 0) {
 		snprintf(msg, msgsize, "request violates the rule %s",
 			 constraint ? constraint : "of the registry table");

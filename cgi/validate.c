@@ -39,6 +39,42 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+int utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		unsigned char c = *p;
+		size_t n;
+		unsigned int cp, min;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f, min = 0x80;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f, min = 0x800;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return 0;       /* continuation byte, overlong lead or > U+10FFFF */
+		if ((size_t)(end - p) <= n)
+			return 0;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
+		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
 struct json_object *body_parse(const char *buf, size_t len, char *err, size_t errsize)
 {
 	struct json_tokener *tok = json_tokener_new_ex(MAX_JSON_DEPTH);
@@ -49,6 +85,11 @@ struct json_object *body_parse(const char *buf, size_t len, char *err, size_t er
 	if (tok == NULL) {
 		snprintf(err, errsize, "out of memory parsing the request body");
 		return NULL;
+	}
+	/* json-c's own check lets overlong forms and surrogates through. */
+	if (!utf8_valid(buf, len)) {
+		snprintf(err, errsize, "request body is not valid UTF-8");
+		goto fail;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
@@ -140,6 +181,11 @@ static int parse_fields(struct json_object *body, struct registry_input *in,
 
 		if (memchr(s, '\0', len) != NULL) {
 			snprintf(err, errsize, "%s must not contain the character U+0000", f->name);
+			return -1;
+		}
+		/* Escapes such as "\ud800" decode to bytes that are not UTF-8. */
+		if (!utf8_valid(s, len)) {
+			snprintf(err, errsize, "%s is not valid UTF-8 (lone surrogate escape?)", f->name);
 			return -1;
 		}
 		char *copy = copy_field(s, len, f->trim, &out_len);

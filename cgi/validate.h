@@ -53,6 +53,9 @@ int registry_input_parse(struct json_object *body, enum input_mode mode,
 
 void registry_input_free(struct registry_input *in);
 
+/* 1 when s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates). */
+int utf8_valid(const char *s, size_t len);
+
 /* 1 when s is an absolute http(s) URL with a host, as the rules want. */
 int address_valid(const char *s, char *err, size_t errsize);
 

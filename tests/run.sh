@@ -10,6 +10,7 @@ cd "$root"
 
 suites=${*:-unit sql e2e}
 work=$(mktemp -d /tmp/imagereg-test.XXXXXX)
+chmod 0755 "$work"   # the postgres user must reach the cluster below it
 passed=0 failed=0
 
 cleanup() {
@@ -25,7 +26,7 @@ suite() {
 	local name=$1 out line
 	shift
 	echo "=== $name"
-	out="$work/$name.out"
+	out="$work/${name//\//_}.out"
 	"$@" 2>&1 | tee "$out"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
@@ -51,7 +52,8 @@ for s in $suites; do
 			stack_start "$work/stack" || { echo "not ok - the test stack did not start"; failed=$((failed + 1)); break; }
 		fi
 		if [ "$s" = sql ]; then
-			suite sql env IMAGEREG_MIGRATE="$root/cgi/imagereg migrate --dir $root/sql" \
+			# The SQL runner migrates the databases it creates (PGDATABASE), not the stack's.
+			suite sql env -u IMAGEREG_DSN IMAGEREG_MIGRATE="$root/cgi/imagereg migrate --dir $root/sql" \
 				PGDATABASE=postgres bash tests/sql/run.sh
 		else
 			suite e2e python3 tests/e2e/run.py
