@@ -92,6 +92,13 @@ struct json_object *body_parse(const char *buf, size_t len, char *err, size_t er
 		goto fail;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	size_t lead = 0;
+	while (lead < len && is_space(buf[lead]))
+		lead++;
+	if (lead == len) {
+		snprintf(err, errsize, "request body is empty; a JSON object is required");
+		goto fail;
+	}
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -100,12 +107,10 @@ struct json_object *body_parse(const char *buf, size_t len, char *err, size_t er
 		obj = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
 		end = len;
-	}
-	if (jerr == json_tokener_continue) {
-		snprintf(err, errsize, len == 0 || strspn(buf, " \t\r\n") == len
-			 ? "request body is empty; a JSON object is required"
-			 : "request body is truncated JSON");
-		goto fail;
+		if (jerr == json_tokener_error_parse_eof || jerr == json_tokener_continue) {
+			snprintf(err, errsize, "request body is truncated JSON");
+			goto fail;
+		}
 	}
 	if (jerr != json_tokener_success) {
 		snprintf(err, errsize, "request body is not valid JSON: %s",
@@ -181,11 +186,6 @@ static int parse_fields(struct json_object *body, struct registry_input *in,
 
 		if (memchr(s, '\0', len) != NULL) {
 			snprintf(err, errsize, "%s must not contain the character U+0000", f->name);
-			return -1;
-		}
-		/* Escapes such as "\ud800" decode to bytes that are not UTF-8. */
-		if (!utf8_valid(s, len)) {
-			snprintf(err, errsize, "%s is not valid UTF-8 (lone surrogate escape?)", f->name);
 			return -1;
 		}
 		char *copy = copy_field(s, len, f->trim, &out_len);

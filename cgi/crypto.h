@@ -1,0 +1,62 @@
+/*
+ * crypto.h - the secrets: the at-rest key, AES-256-GCM sealing of registry
+ * credentials, API token generation and hashing, PEM certificate checks.
+ * All of it is OpenSSL's libcrypto, which libpq already links.
+ */
+#ifndef IMAGEREG_CRYPTO_H
+#define IMAGEREG_CRYPTO_H
+
+#include <stddef.h>
+
+#define KEY_BYTES 32
+#define KEY_ID_LEN 16           /* hex characters */
+#define SEAL_NONCE 12
+#define SEAL_TAG 16
+#define TOKEN_RANDOM_BYTES 32
+#define TOKEN_PREFIX "irt_"
+#define TOKEN_LEN (4 + 2 * TOKEN_RANDOM_BYTES)
+#define SHA256_BYTES 32
+
+struct seal_key {
+	unsigned char key[KEY_BYTES];
+	char id[KEY_ID_LEN + 1];        /* hex of SHA-256(key) prefix: names the key, reveals nothing */
+};
+
+/*
+ * Loads a key file: 32 raw bytes, or 64 hex characters and an optional
+ * newline.  Refuses a file that other users can read or write.  Returns 0, or
+ * -1 with the reason in err.
+ */
+int seal_key_load(const char *path, struct seal_key *key, char *err, size_t errsize);
+
+/* Wipes the key from memory. */
+void seal_key_clear(struct seal_key *key);
+
+/*
+ * Seals plaintext[0..len) under key, bound to aad (the column name and key
+ * id).  Returns a malloc'd PostgreSQL bytea text literal "\x<hex of nonce,
+ * ciphertext, tag>" that the caller frees, or NULL on failure.
+ */
+char *seal_to_bytea(const struct seal_key *key, const char *aad,
+		    const char *plaintext, size_t len);
+
+/*
+ * Opens a bytea value as PostgreSQL returns it in text form ("\x...").
+ * Returns the malloc'd NUL-terminated plaintext (caller frees), or NULL when
+ * the value is damaged or sealed under another key.
+ */
+char *open_from_bytea(const struct seal_key *key, const char *aad, const char *bytea);
+
+/* Writes a new token (TOKEN_LEN chars + NUL) from getrandom(2).  0 or -1. */
+int token_generate(char out[TOKEN_LEN + 1]);
+
+/* SHA-256 of s as a bytea text literal "\x<64 hex>" in out (67 bytes). */
+void token_hash_bytea(const char *s, size_t len, char out[2 + 2 * SHA256_BYTES + 1]);
+
+/*
+ * 1 when pem holds one or more PEM X.509 certificates and nothing else but
+ * white space; otherwise 0 with the reason in err.
+ */
+int pem_certificates_valid(const char *pem, size_t len, char *err, size_t errsize);
+
+#endif
