@@ -13,20 +13,20 @@ SQLDIR ?= $(CURDIR)/sql
 
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(if $(WERROR),-Werror) -I$(PG_INCLUDE) $(JSON_CFLAGS) \
 	-DIMAGEREG_SQLDIR='"$(SQLDIR)"' $(CFLAGS)
-LIBS = -lfcgi $(JSON_LIBS) -lpq
+LIBS = -lfcgi $(JSON_LIBS) -lpq -lcrypto
 
 # Objects shared by the responder, the CLI and the unit tests.
-CORE = cgi/app.o cgi/config.o cgi/db.o cgi/handlers.o cgi/log.o cgi/resp.o \
-	cgi/routes.o cgi/validate.o
+CORE = cgi/app.o cgi/auth.o cgi/config.o cgi/crypto.o cgi/db.o cgi/handlers.o \
+	cgi/log.o cgi/resp.o cgi/routes.o cgi/validate.o
 FCGI_OBJS = cgi/main.o cgi/supervisor.o cgi/worker.o $(CORE)
-CLI_OBJS = cgi/cli.o cgi/migrate.o cgi/config.o cgi/log.o
+CLI_OBJS = cgi/cli.o cgi/migrate.o cgi/config.o cgi/crypto.o cgi/log.o
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
 
 # Packages `make run` and `make test` need, by the command that proves them.
 DEB_CMDS = nginx:nginx-light spawn-fcgi:spawn-fcgi curl:curl python3:python3 \
 	pkg-config:pkg-config cc:gcc psql:postgresql-client-15 pg_ctlcluster:postgresql-15
 DEB_HEADERS = /usr/include/fcgiapp.h:libfcgi-dev /usr/include/json-c/json.h:libjson-c-dev \
-	/usr/include/postgresql/libpq-fe.h:libpq-dev
+	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev
 
 .PHONY: all build deps test run db bench clean unit
 all: build
@@ -36,7 +36,7 @@ cgi/imagereg-fcgi: $(FCGI_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(FCGI_OBJS) $(LIBS)
 
 cgi/imagereg: $(CLI_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -lpq
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -lpq -lcrypto
 
 cgi/%.o: cgi/%.c cgi/*.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -1,5 +1,6 @@
 /* app.c - the dispatcher: central checks before any handler runs. */
 #include "app.h"
+#include "auth.h"
 #include "log.h"
 #include "resp.h"
 #include "routes.h"
@@ -82,9 +83,9 @@ static int read_body(struct req *r)
 	return 0;
 }
 
-void app_handle(const struct req_io *io, struct db *db)
+void app_handle(const struct req_io *io, const struct app *app)
 {
-	struct req r = { .io = io, .db = db };
+	struct req r = { .io = io, .db = app->db, .key = app->key };
 	const struct route *route;
 	char id[REGISTRY_ID_LEN + 2], allow[64];
 	size_t id_len = 0;
@@ -118,6 +119,15 @@ void app_handle(const struct req_io *io, struct db *db)
 		}
 		memcpy(r.id, id, REGISTRY_ID_LEN + 1);
 	}
+	/* Before the body is read: strangers cannot make us parse a megabyte. */
+	if (app->auth) {
+		if (auth_check(&r, (route->flags & ROUTE_WRITE) != 0) < 0)
+			goto out;
+	} else {
+		const char *user = io->param(io->ctx, "REMOTE_USER");
+
+		snprintf(r.actor, sizeof r.actor, "%s", user && *user ? user : "unauthenticated");
+	}
 	if ((route->flags & ROUTE_BODY) && read_body(&r) < 0)
 		goto out;
 	route->handler(&r);
@@ -127,5 +137,5 @@ void app_handle(const struct req_io *io, struct db *db)
 	}
 out:
 	json_object_put(r.body);
-	log_request(r.method, r.path, r.status, now_us() - start);
+	log_request(r.method, r.path, r.status, now_us() - start, r.actor);
 }

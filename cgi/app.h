@@ -6,9 +6,10 @@
 
 /*
  * Serves one request read through io: routes it, checks the route's
- * preconditions (id shape, body size and JSON), runs the handler and logs
- * one access line.  Never exits; always answers.
+ * preconditions in order (id shape, bearer token and scope, body size and
+ * JSON), runs the handler and logs one access line.  Never exits; always
+ * answers.
  */
-void app_handle(const struct req_io *io, struct db *db);
+void app_handle(const struct req_io *io, const struct app *app);
 
 #endif

@@ -1,8 +1,15 @@
-/* cli.c - imagereg, the admin command line: database migrations. */
+/*
+ * cli.c - imagereg, the admin command line: migrations, API tokens, the
+ * at-rest key and the credentials the HTTP API never returns.  It connects
+ * with IMAGEREG_ADMIN_DSN (else IMAGEREG_DSN, else libpq's PG* variables) as a
+ * role that owns the schema, not as imagereg_app.
+ */
 #include "config.h"
+#include "crypto.h"
 #include "migrate.h"
 
 #include <libpq-fe.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +21,31 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: imagereg migrate [--dir SQLDIR]\n"
-		"  migrate   apply the numbered files of SQLDIR (default %s,\n"
-		"            or IMAGEREG_SQL_DIR) not yet recorded in schema_migration\n"
-		"The database is IMAGEREG_DSN, or libpq's PG* environment when unset.\n",
+		"usage: imagereg COMMAND ...\n"
+		"  migrate [--dir SQLDIR]            apply the numbered files of SQLDIR (default %s,\n"
+		"                                    or IMAGEREG_SQL_DIR) not yet in schema_migration\n"
+		"  token create NAME --scope read|write\n"
+		"                                    make an API token; prints it once, stores its SHA-256\n"
+		"  token list                        names, scopes, creation, last use, revocation\n"
+		"  token revoke NAME                 refuse the token from the next request on\n"
+		"  credentials ID                    print the registry's access_key and secret_key\n"
+		"  docker-config [ID]                print a Docker config.json for the registry\n"
+		"                                    (the default registry without ID)\n"
+		"  key rotate NEW_KEY_FILE           re-seal every credential under the new key, in one\n"
+		"                                    transaction (the current key is IMAGEREG_KEY_FILE)\n"
+		"Database: IMAGEREG_ADMIN_DSN, else IMAGEREG_DSN, else libpq's PG* environment.\n",
 		IMAGEREG_SQLDIR);
 }
 
-/* Connects with the same settings as the responder; NULL after a message. */
+/* Connects as the administrator; NULL after a message. */
 static PGconn *connect_db(const struct config *cfg)
 {
+	const char *dsn = cfg->admin_dsn[0] != '\0' ? cfg->admin_dsn : cfg->dsn;
 	const char *keys[] = { "application_name", "dbname", NULL };
-	const char *vals[] = { "imagereg-cli", cfg->dsn, NULL };
+	const char *vals[] = { "imagereg-cli", dsn, NULL };
 	PGconn *conn;
 
-	if (cfg->dsn[0] == '\0')
+	if (dsn[0] == '\0')
 		keys[1] = NULL;
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(conn) != CONNECTION_OK) {
@@ -39,11 +56,44 @@ static PGconn *connect_db(const struct config *cfg)
 	return conn;
 }
 
-static int cmd_migrate(const struct config *cfg, int argc, char **argv)
+/*
+ * Runs one parameterized statement and checks its status; prints the error
+ * and returns NULL when it fails.  Caller PQclears.
+ */
+static PGresult *query(PGconn *conn, const char *sql, int n, const char *const *params)
+{
+	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	fprintf(stderr, "imagereg: %s", PQerrorMessage(conn));
+	PQclear(res);
+	return NULL;
+}
+
+/* Runs a statement whose rows do not matter; 0 or -1. */
+static int command(PGconn *conn, const char *sql, int n, const char *const *params)
+{
+	PGresult *res = query(conn, sql, n, params);
+
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+static int load_key(const char *path, struct seal_key *key)
+{
+	char err[512];
+
+	if (seal_key_load(path, key, err, sizeof err) == 0)
+		return 0;
+	fprintf(stderr, "imagereg: %s\n", err);
+	return -1;
+}
+
+static int cmd_migrate(PGconn *conn, int argc, char **argv)
 {
 	const char *dir = getenv("IMAGEREG_SQL_DIR");
-	PGconn *conn;
-	int rc;
 
 	if (dir == NULL || *dir == '\0')
 		dir = IMAGEREG_SQLDIR;
@@ -55,26 +105,297 @@ static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 			return 2;
 		}
 	}
-	conn = connect_db(cfg);
-	if (conn == NULL)
+	return migrate(conn, dir) == 0 ? 0 : 1;
+}
+
+static int token_create(PGconn *conn, const char *name, const char *scope)
+{
+	char token[TOKEN_LEN + 1], hash[2 + 2 * SHA256_BYTES + 1];
+	int rc;
+
+	if (token_generate(token) < 0) {
+		fprintf(stderr, "imagereg: getrandom failed\n");
 		return 1;
-	rc = migrate(conn, dir) == 0 ? 0 : 1;
-	PQfinish(conn);
+	}
+	token_hash_bytea(token, strlen(token), hash);
+	const char *p[] = { name, scope, hash };
+	rc = command(conn, "INSERT INTO api_token (name, scope, token_hash) VALUES ($1, $2, $3::bytea)", 3, p);
+	if (rc == 0) {
+		/* Shown this once; only its hash is kept. */
+		printf("%s\n", token);
+		fprintf(stderr, "token %s (%s) created; it is shown only now\n", name, scope);
+	}
+	return rc == 0 ? 0 : 1;
+}
+
+static int token_list(PGconn *conn)
+{
+	PGresult *res = query(conn,
+		"SELECT name, scope, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
+		" coalesce(to_char(last_used_at, 'YYYY-MM-DD HH24:MI:SS'), '-'),"
+		" coalesce(to_char(revoked_at, 'YYYY-MM-DD HH24:MI:SS'), '-')"
+		" FROM api_token ORDER BY name", 0, NULL);
+
+	if (res == NULL)
+		return 1;
+	printf("%-24s %-6s %-20s %-20s %s\n", "NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED");
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("%-24s %-6s %-20s %-20s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		       PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+	PQclear(res);
+	return 0;
+}
+
+static int token_revoke(PGconn *conn, const char *name)
+{
+	const char *p[] = { name };
+	PGresult *res = query(conn,
+		"UPDATE api_token SET revoked_at = coalesce(revoked_at, clock_timestamp())"
+		" WHERE name = $1 RETURNING 1", 1, p);
+	int rc;
+
+	if (res == NULL)
+		return 1;
+	rc = PQntuples(res) == 1 ? 0 : 1;
+	if (rc != 0)
+		fprintf(stderr, "imagereg: no token named %s\n", name);
+	else
+		fprintf(stderr, "token %s revoked\n", name);
+	PQclear(res);
+	return rc;
+}
+
+static int cmd_token(PGconn *conn, int argc, char **argv)
+{
+	if (argc == 4 && strcmp(argv[0], "create") == 0 && strcmp(argv[2], "--scope") == 0 &&
+	    (strcmp(argv[3], "read") == 0 || strcmp(argv[3], "write") == 0))
+		return token_create(conn, argv[1], argv[3]);
+	if (argc == 1 && strcmp(argv[0], "list") == 0)
+		return token_list(conn);
+	if (argc == 2 && strcmp(argv[0], "revoke") == 0)
+		return token_revoke(conn, argv[1]);
+	usage(stderr);
+	return 2;
+}
+
+/*
+ * The registry with id (the default one when id is NULL): address, provider,
+ * sealed access and secret key.  NULL after a message.
+ */
+static PGresult *fetch_registry(PGconn *conn, const char *id)
+{
+	const char *p[] = { id };
+	PGresult *res = id
+		? query(conn, "SELECT address, provider, access_key_sealed, secret_key_sealed"
+			      " FROM registry WHERE id = $1", 1, p)
+		: query(conn, "SELECT address, provider, access_key_sealed, secret_key_sealed"
+			      " FROM registry WHERE is_default", 0, NULL);
+
+	if (res != NULL && PQntuples(res) == 0) {
+		fprintf(stderr, id ? "imagereg: no registry %s\n" : "imagereg: no registries%s\n",
+			id ? id : "");
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Opens column col of row 0 ("" when NULL); NULL after a message. Caller frees. */
+static char *open_column(const struct seal_key *key, const PGresult *res, int col, const char *aad)
+{
+	char *plain;
+
+	if (PQgetisnull(res, 0, col))
+		return strdup("");
+	plain = open_from_bytea(key, aad, PQgetvalue(res, 0, col));
+	if (plain == NULL)
+		fprintf(stderr, "imagereg: %s cannot be opened with key %s (another key, or altered)\n",
+			aad, key->id);
+	return plain;
+}
+
+static int cmd_credentials(PGconn *conn, const struct config *cfg, int argc, char **argv, int docker)
+{
+	struct seal_key key;
+	PGresult *res;
+	char *access = NULL, *secret = NULL;
+	int rc = 1;
+
+	if (docker ? argc > 1 : argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (load_key(cfg->key_file, &key) < 0)
+		return 1;
+	res = fetch_registry(conn, argc == 1 ? argv[0] : NULL);
+	if (res == NULL)
+		goto out;
+	access = open_column(&key, res, 2, "access_key");
+	secret = open_column(&key, res, 3, "secret_key");
+	if (access == NULL || secret == NULL)
+		goto out;
+	if (!docker) {
+		printf("access_key=%s\nsecret_key=%s\n", access, secret);
+		rc = 0;
+		goto out;
+	}
+	/* Docker keys auths by registry host; Docker Hub by its historic URL. */
+	const char *address = PQgetvalue(res, 0, 0);
+	const char *host = strstr(address, "://") + 3;
+	size_t host_len = strcspn(host, "/?#");
+	size_t pair_len = strlen(access) + 1 + strlen(secret);
+	char *pair = malloc(pair_len + 1), *b64 = malloc(4 * (pair_len / 3 + 1) + 1);
+
+	if (pair != NULL && b64 != NULL) {
+		snprintf(pair, pair_len + 1, "%s:%s", access, secret);
+		EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)pair, (int)pair_len);
+		if (strcmp(PQgetvalue(res, 0, 1), "dockerhub") == 0)
+			printf("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"%s\"}}}\n", b64);
+		else
+			printf("{\"auths\":{\"%.*s\":{\"auth\":\"%s\"}}}\n", (int)host_len, host, b64);
+		rc = 0;
+	}
+	if (pair)
+		OPENSSL_cleanse(pair, pair_len);
+	free(pair);
+	free(b64);
+out:
+	if (access)
+		OPENSSL_cleanse(access, strlen(access));
+	if (secret)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(access);
+	free(secret);
+	PQclear(res);
+	seal_key_clear(&key);
+	return rc;
+}
+
+/* Re-seals one value under the new key; NULL after a message.  Caller frees. */
+static char *reseal(const struct seal_key *old, const struct seal_key *new, const char *sealed,
+		    const char *aad, const char *id, int *skipped)
+{
+	char kid[KEY_ID_LEN + 1], *plain, *out;
+
+	if (sealed_key_id(sealed, kid) < 0) {
+		fprintf(stderr, "imagereg: registry %s: %s is not a sealed value\n", id, aad);
+		return NULL;
+	}
+	/* Already under the new key: a rotation run again after a reload. */
+	if (strcmp(kid, new->id) == 0) {
+		(*skipped)++;
+		return strdup(sealed);
+	}
+	plain = open_from_bytea(old, aad, sealed);
+	if (plain == NULL) {
+		fprintf(stderr, "imagereg: registry %s: %s is sealed under key %s, not the current key %s\n",
+			id, aad, kid, old->id);
+		return NULL;
+	}
+	out = seal_to_bytea(new, aad, plain, strlen(plain));
+	OPENSSL_cleanse(plain, strlen(plain));
+	free(plain);
+	return out;
+}
+
+static int cmd_key(PGconn *conn, const struct config *cfg, int argc, char **argv)
+{
+	struct seal_key old, new;
+	PGresult *res = NULL;
+	int rc = 1, count = 0, skipped = 0;
+
+	if (argc != 2 || strcmp(argv[0], "rotate") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (load_key(cfg->key_file, &old) < 0)
+		return 1;
+	if (load_key(argv[1], &new) < 0)
+		goto wipe;
+	/* One transaction: every row moves to the new key, or none does. */
+	const char *actor[] = { "cli:key-rotate" };
+	if (command(conn, "BEGIN", 0, NULL) < 0 ||
+	    command(conn, "SELECT set_config('imagereg.actor', $1, true)", 1, actor) < 0 ||
+	    command(conn, "SELECT pg_advisory_xact_lock(7596835243155416423)", 0, NULL) < 0)
+		goto rollback;
+	res = query(conn, "SELECT id, access_key_sealed, secret_key_sealed FROM registry"
+			  " WHERE access_key_sealed IS NOT NULL OR secret_key_sealed IS NOT NULL FOR UPDATE",
+		    0, NULL);
+	if (res == NULL)
+		goto rollback;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *id = PQgetvalue(res, i, 0);
+		char *values[2] = { NULL, NULL };
+		static const char *const aads[2] = { "access_key", "secret_key" };
+		int bad = 0;
+
+		for (int c = 0; c < 2; c++) {
+			if (PQgetisnull(res, i, c + 1))
+				continue;
+			values[c] = reseal(&old, &new, PQgetvalue(res, i, c + 1), aads[c], id, &skipped);
+			bad |= values[c] == NULL;
+			count += values[c] != NULL;
+		}
+		const char *p[] = { id, values[0], values[1] };
+		if (!bad)
+			bad = command(conn, "UPDATE registry SET access_key_sealed = $2::bytea,"
+					    " secret_key_sealed = $3::bytea WHERE id = $1", 3, p) < 0;
+		free(values[0]);
+		free(values[1]);
+		if (bad)
+			goto rollback;
+	}
+	if (command(conn, "COMMIT", 0, NULL) < 0)
+		goto rollback;
+	printf("re-sealed %d credential(s) under key %s (%d already were)\n", count - skipped, new.id, skipped);
+	printf("now point IMAGEREG_KEY_FILE at %s and reload the responders (SIGHUP)\n", argv[1]);
+	rc = 0;
+	goto wipe;
+rollback:
+	command(conn, "ROLLBACK", 0, NULL);
+	fprintf(stderr, "imagereg: nothing changed\n");
+wipe:
+	PQclear(res);
+	seal_key_clear(&old);
+	seal_key_clear(&new);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg;
+	PGconn *conn;
+	int rc;
 
 	if (config_load(&cfg) < 0)
 		return 2;
-	if (argc >= 2 && strcmp(argv[1], "migrate") == 0)
-		return cmd_migrate(&cfg, argc - 2, argv + 2);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
-		usage(stdout);
-		return 0;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
 	}
-	usage(stderr);
-	return 2;
+	static const char *const commands[] = {
+		"migrate", "token", "credentials", "docker-config", "key",
+	};
+	int known = 0;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		known |= strcmp(argv[1], commands[i]) == 0;
+	if (!known) {
+		usage(stderr);
+		return 2;
+	}
+	conn = connect_db(&cfg);
+	if (conn == NULL)
+		return 1;
+	if (strcmp(argv[1], "migrate") == 0)
+		rc = cmd_migrate(conn, argc - 2, argv + 2);
+	else if (strcmp(argv[1], "token") == 0)
+		rc = cmd_token(conn, argc - 2, argv + 2);
+	else if (strcmp(argv[1], "credentials") == 0)
+		rc = cmd_credentials(conn, &cfg, argc - 2, argv + 2, 0);
+	else if (strcmp(argv[1], "docker-config") == 0)
+		rc = cmd_credentials(conn, &cfg, argc - 2, argv + 2, 1);
+	else
+		rc = cmd_key(conn, &cfg, argc - 2, argv + 2);
+	PQfinish(conn);
+	return rc;
 }

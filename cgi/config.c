@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum setting_type { SETTING_STRING, SETTING_INT };
 
@@ -29,6 +30,12 @@ static const struct setting {
 	  "seconds to wait for a PostgreSQL connection (libpq connect_timeout)" },
 	{ "IMAGEREG_LOG_LEVEL", SETTING_STRING, offsetof(struct config, log_level), "info", 0, 0,
 	  "debug, info, warn or error" },
+	{ "IMAGEREG_KEY_FILE", SETTING_STRING, offsetof(struct config, key_file), "/etc/imagereg/key", 0, 0,
+	  "32-byte key (raw or 64 hex) sealing registry credentials; mode 0600" },
+	{ "IMAGEREG_AUTH", SETTING_STRING, offsetof(struct config, auth), "on", 0, 0,
+	  "on: every request needs a bearer token; off: only behind nginx auth_request" },
+	{ "IMAGEREG_ADMIN_DSN", SETTING_STRING, offsetof(struct config, admin_dsn), "", 0, 0,
+	  "libpq connection string for the imagereg CLI (token, key, credentials); empty: IMAGEREG_DSN" },
 };
 
 static int set_one(struct config *cfg, const struct setting *s, const char *value)
@@ -68,6 +75,10 @@ int config_load(struct config *cfg)
 		return -1;
 	}
 	log_set_level((enum log_level)log_level_parse(cfg->log_level));
+	if (strcmp(cfg->auth, "on") != 0 && strcmp(cfg->auth, "off") != 0) {
+		fprintf(stderr, "imagereg: IMAGEREG_AUTH must be on or off\n");
+		return -1;
+	}
 	return 0;
 }
 

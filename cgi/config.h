@@ -9,6 +9,9 @@ struct config {
 	int statement_timeout_ms;   /* IMAGEREG_STATEMENT_TIMEOUT_MS */
 	int connect_timeout_s;      /* IMAGEREG_CONNECT_TIMEOUT */
 	const char *log_level;      /* IMAGEREG_LOG_LEVEL */
+	const char *key_file;       /* IMAGEREG_KEY_FILE: the at-rest key */
+	const char *auth;           /* IMAGEREG_AUTH: "on", or "off" behind nginx auth_request */
+	const char *admin_dsn;      /* IMAGEREG_ADMIN_DSN: what the CLI connects as */
 };
 
 /*

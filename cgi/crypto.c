@@ -1,4 +1,6 @@
 /* crypto.c - AES-256-GCM sealing, token generation and hashing, PEM checks. */
+/* memmem(3) is a GNU extension. */
+#define _GNU_SOURCE
 #include "crypto.h"
 
 #include <errno.h>
@@ -121,7 +123,8 @@ void seal_key_clear(struct seal_key *key)
 }
 
 /* One AES-256-GCM pass: encrypt when tag_out is set, else decrypt and verify tag_in. */
-static int gcm(const struct seal_key *key, const unsigned char *nonce, const char *aad,
+static int gcm(const struct seal_key *key, const unsigned char *nonce,
+	       const char *aad, const unsigned char *header,
 	       const unsigned char *in, size_t len, unsigned char *out,
 	       unsigned char *tag_out, const unsigned char *tag_in)
 {
@@ -132,6 +135,7 @@ static int gcm(const struct seal_key *key, const unsigned char *nonce, const cha
 		return 0;
 	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key->key, nonce, enc) != 1 ||
 	    EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)strlen(aad)) != 1 ||
+	    EVP_CipherUpdate(ctx, NULL, &n, header, SEAL_HEADER) != 1 ||
 	    (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1))
 		goto out;
 	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, SEAL_TAG, (void *)tag_in) != 1)
@@ -149,49 +153,87 @@ out:
 char *seal_to_bytea(const struct seal_key *key, const char *aad,
 		    const char *plaintext, size_t len)
 {
-	size_t total = SEAL_NONCE + len + SEAL_TAG;
+	size_t total = SEAL_OVERHEAD + len;
 	unsigned char *blob = malloc(total);
 	char *out = malloc(2 + 2 * total + 1);
 
-	if (blob == NULL || out == NULL || random_bytes(blob, SEAL_NONCE) < 0 ||
-	    !gcm(key, blob, aad, (const unsigned char *)plaintext, len, blob + SEAL_NONCE,
-		 blob + SEAL_NONCE + len, NULL)) {
-		free(blob);
-		free(out);
-		return NULL;
-	}
+	if (blob == NULL || out == NULL)
+		goto fail;
+	blob[0] = SEAL_VERSION;
+	if (from_hex(key->id, SEAL_KEY_ID_BYTES, blob + 1) < 0 ||
+	    random_bytes(blob + SEAL_HEADER, SEAL_NONCE) < 0)
+		goto fail;
+	unsigned char *cipher = blob + SEAL_HEADER + SEAL_NONCE;
+	if (!gcm(key, blob + SEAL_HEADER, aad, blob, (const unsigned char *)plaintext, len,
+		 cipher, cipher + len, NULL))
+		goto fail;
 	out[0] = '\\';
 	out[1] = 'x';
 	to_hex(blob, total, out + 2);
 	free(blob);
 	return out;
+fail:
+	free(blob);
+	free(out);
+	return NULL;
 }
 
-char *open_from_bytea(const struct seal_key *key, const char *aad, const char *bytea)
+/* Decodes a "\x<hex>" envelope; NULL unless it is one.  *total gets its size. */
+static unsigned char *envelope_decode(const char *bytea, size_t *total)
 {
-	size_t hexlen, total, len;
 	unsigned char *blob;
-	char *plain;
+	size_t hexlen;
 
 	if (bytea == NULL || strncmp(bytea, "\\x", 2) != 0)
 		return NULL;
 	hexlen = strlen(bytea + 2);
-	if (hexlen % 2 != 0 || hexlen / 2 < SEAL_NONCE + SEAL_TAG)
+	if (hexlen % 2 != 0 || hexlen / 2 < SEAL_OVERHEAD)
 		return NULL;
-	total = hexlen / 2;
-	len = total - SEAL_NONCE - SEAL_TAG;
-	blob = malloc(total);
-	plain = malloc(len + 1);
-	if (blob == NULL || plain == NULL || from_hex(bytea + 2, total, blob) < 0 ||
-	    !gcm(key, blob, aad, blob + SEAL_NONCE, len, (unsigned char *)plain, NULL,
-		 blob + SEAL_NONCE + len)) {
+	*total = hexlen / 2;
+	blob = malloc(*total);
+	if (blob == NULL || from_hex(bytea + 2, *total, blob) < 0 || blob[0] != SEAL_VERSION) {
 		free(blob);
-		free(plain);
 		return NULL;
 	}
+	return blob;
+}
+
+int sealed_key_id(const char *bytea, char out[KEY_ID_LEN + 1])
+{
+	size_t total;
+	unsigned char *blob = envelope_decode(bytea, &total);
+
+	if (blob == NULL)
+		return -1;
+	to_hex(blob + 1, SEAL_KEY_ID_BYTES, out);
+	free(blob);
+	return 0;
+}
+
+char *open_from_bytea(const struct seal_key *key, const char *aad, const char *bytea)
+{
+	char id[KEY_ID_LEN + 1];
+	size_t total, len;
+	unsigned char *blob = envelope_decode(bytea, &total);
+	char *plain = NULL;
+
+	if (blob == NULL)
+		return NULL;
+	to_hex(blob + 1, SEAL_KEY_ID_BYTES, id);
+	len = total - SEAL_OVERHEAD;
+	if (strcmp(id, key->id) != 0 || (plain = malloc(len + 1)) == NULL)
+		goto fail;
+	const unsigned char *cipher = blob + SEAL_HEADER + SEAL_NONCE;
+	if (!gcm(key, blob + SEAL_HEADER, aad, blob, cipher, len, (unsigned char *)plain, NULL,
+		 cipher + len))
+		goto fail;
 	plain[len] = '\0';
 	free(blob);
 	return plain;
+fail:
+	free(blob);
+	free(plain);
+	return NULL;
 }
 
 int token_generate(char out[TOKEN_LEN + 1])
@@ -218,10 +260,16 @@ void token_hash_bytea(const char *s, size_t len, char out[2 + 2 * SHA256_BYTES +
 
 int pem_certificates_valid(const char *pem, size_t len, char *err, size_t errsize)
 {
-	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	BIO *bio;
 	int count = 0, ok = 0;
 	X509 *cert;
 
+	/* A pasted private key would be stored in the clear: refuse it outright. */
+	if (memmem(pem, len, "PRIVATE KEY-----", 16) != NULL) {
+		snprintf(err, errsize, "tls_cert must not contain a private key");
+		return 0;
+	}
+	bio = BIO_new_mem_buf(pem, (int)len);
 	if (bio == NULL) {
 		snprintf(err, errsize, "out of memory checking tls_cert");
 		return 0;

@@ -10,8 +10,13 @@
 
 #define KEY_BYTES 32
 #define KEY_ID_LEN 16           /* hex characters */
+#define SEAL_VERSION 1
+#define SEAL_KEY_ID_BYTES (KEY_ID_LEN / 2)
 #define SEAL_NONCE 12
 #define SEAL_TAG 16
+/* Envelope: version (1) || key id (8) || nonce (12) || ciphertext || tag (16). */
+#define SEAL_HEADER (1 + SEAL_KEY_ID_BYTES)
+#define SEAL_OVERHEAD (SEAL_HEADER + SEAL_NONCE + SEAL_TAG)
 #define TOKEN_RANDOM_BYTES 32
 #define TOKEN_PREFIX "irt_"
 #define TOKEN_LEN (4 + 2 * TOKEN_RANDOM_BYTES)
@@ -33,9 +38,10 @@ int seal_key_load(const char *path, struct seal_key *key, char *err, size_t errs
 void seal_key_clear(struct seal_key *key);
 
 /*
- * Seals plaintext[0..len) under key, bound to aad (the column name and key
- * id).  Returns a malloc'd PostgreSQL bytea text literal "\x<hex of nonce,
- * ciphertext, tag>" that the caller frees, or NULL on failure.
+ * Seals plaintext[0..len) under key into the envelope above, authenticated
+ * together with aad (the column name, so values cannot be swapped between
+ * columns) and the header.  Returns a malloc'd PostgreSQL bytea text literal
+ * "\x<hex>" that the caller frees, or NULL on failure.
  */
 char *seal_to_bytea(const struct seal_key *key, const char *aad,
 		    const char *plaintext, size_t len);
@@ -43,9 +49,12 @@ char *seal_to_bytea(const struct seal_key *key, const char *aad,
 /*
  * Opens a bytea value as PostgreSQL returns it in text form ("\x...").
  * Returns the malloc'd NUL-terminated plaintext (caller frees), or NULL when
- * the value is damaged or sealed under another key.
+ * the value is damaged, altered or sealed under another key.
  */
 char *open_from_bytea(const struct seal_key *key, const char *aad, const char *bytea);
+
+/* Copies the key id (KEY_ID_LEN hex + NUL) of a sealed bytea text; 0 or -1. */
+int sealed_key_id(const char *bytea, char out[KEY_ID_LEN + 1]);
 
 /* Writes a new token (TOKEN_LEN chars + NUL) from getrandom(2).  0 or -1. */
 int token_generate(char out[TOKEN_LEN + 1]);
@@ -54,8 +63,8 @@ int token_generate(char out[TOKEN_LEN + 1]);
 void token_hash_bytea(const char *s, size_t len, char out[2 + 2 * SHA256_BYTES + 1]);
 
 /*
- * 1 when pem holds one or more PEM X.509 certificates and nothing else but
- * white space; otherwise 0 with the reason in err.
+ * 1 when pem holds one or more PEM X.509 certificates (text around them is
+ * ignored, as OpenSSL does) and no private key; otherwise 0 with the reason.
  */
 int pem_certificates_valid(const char *pem, size_t len, char *err, size_t errsize);
 

@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default"
+/* The six Zadig fields, then has_credentials and credentials_updated_at (ISO 8601). */
+#define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default," \
+	" secret_key_sealed IS NOT NULL, to_json(credentials_updated_at) #>> '{}'"
 
+/* Writes go through the SQL functions of sql/002: one round trip each. */
 static const struct statement {
 	const char *name;
 	int nparams;
@@ -19,23 +22,17 @@ static const struct statement {
 		"SELECT " REGISTRY_COLUMNS " FROM registry ORDER BY created_at, id" },
 	[STMT_REGISTRY_GET] = { "registry_get", 1, 1,
 		"SELECT " REGISTRY_COLUMNS " FROM registry WHERE id = $1" },
-	[STMT_REGISTRY_INSERT] = { "registry_insert", 9, 0,
-		"INSERT INTO registry (address, provider, region, namespace, is_default,"
-		" access_key, secret_key, enable_tls, tls_cert)"
-		" VALUES ($1, $2, coalesce($3, ''), coalesce($4, ''), $5::boolean,"
-		" $6, $7, $8::boolean, $9) RETURNING id" },
-	/* Absent credentials and TLS settings ($7..$10 NULL) keep their values. */
-	[STMT_REGISTRY_UPDATE] = { "registry_update", 10, 0,
-		"UPDATE registry SET address = $2, provider = $3,"
-		" region = coalesce($4, ''), namespace = coalesce($5, ''),"
-		" is_default = $6::boolean,"
-		" access_key = coalesce($7, access_key),"
-		" secret_key = coalesce($8, secret_key),"
-		" enable_tls = coalesce($9::boolean, enable_tls),"
-		" tls_cert = coalesce($10, tls_cert)"
-		" WHERE id = $1 RETURNING id" },
-	[STMT_REGISTRY_DELETE] = { "registry_delete", 1, 0,
-		"DELETE FROM registry WHERE id = $1 RETURNING id" },
+	[STMT_REGISTRY_INSERT] = { "registry_insert", 10, 0,
+		"SELECT imagereg_registry_create($1, $2, $3, $4, $5, $6::boolean,"
+		" $7::bytea, $8::bytea, $9::boolean, $10)" },
+	[STMT_REGISTRY_UPDATE] = { "registry_update", 11, 0,
+		"SELECT found, credentials_cleared FROM imagereg_registry_update($1, $2, $3, $4,"
+		" $5, $6, $7::boolean, $8::bytea, $9::bytea, $10::boolean, $11)" },
+	[STMT_REGISTRY_DELETE] = { "registry_delete", 2, 0,
+		"SELECT imagereg_registry_delete($1, $2)" },
+	/* Stamps last_used_at at most once a minute: repeating it is harmless. */
+	[STMT_TOKEN_CHECK] = { "token_check", 1, 1,
+		"SELECT name, scope FROM imagereg_token_check($1::bytea)" },
 };
 
 /* Client messages for the named constraints of sql/. */
@@ -111,8 +108,8 @@ static int db_connect(struct db *db)
 	}
 	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opts.statement_timeout_ms);
 	const char *p[1] = { stmt_timeout };
-	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false)",
-			   1, NULL, p, NULL, NULL, 0);
+	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false),"
+			   " set_config('TimeZone', 'UTC', false)", 1, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto fail;
 	PQclear(res);

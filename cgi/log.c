@@ -64,11 +64,13 @@ static void escape(const char *s, char *out, size_t outsize)
 	out[o] = '\0';
 }
 
-void log_request(const char *method, const char *path, int status, long long micros)
+void log_request(const char *method, const char *path, int status, long long micros,
+		 const char *actor)
 {
-	char m[64], p[256];
+	char m[64], p[256], a[96];
 
 	escape(method, m, sizeof m);
 	escape(path, p, sizeof p);
-	log_msg(LOG_INFO, "%s %s %d %lldus", m, p, status, micros);
+	escape(actor && *actor ? actor : "-", a, sizeof a);
+	log_msg(LOG_INFO, "%s %s %d %lldus %s", m, p, status, micros, a);
 }

@@ -19,10 +19,12 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * The access line of one request.  Method and path come from the client and
- * are escaped, so a %0A in a URL cannot forge a log line.
+ * The access line of one request: method, path, status, duration and the
+ * token's name (never the token).  Client-supplied text is escaped, so a %0A
+ * in a URL cannot forge a log line.
  */
-void log_request(const char *method, const char *path, int status, long long micros);
+void log_request(const char *method, const char *path, int status, long long micros,
+		 const char *actor);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

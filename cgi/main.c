@@ -5,6 +5,7 @@
  *   otherwise       plain CGI, one request from the environment and stdin.
  */
 #include "config.h"
+#include "crypto.h"
 #include "log.h"
 #include "supervisor.h"
 #include "worker.h"
@@ -79,11 +80,26 @@ int main(int argc, char **argv)
 	if (getenv("IMAGEREG_WORKERS") != NULL)
 		workers_given = 1;
 
-	struct db_options opts = {
-		.dsn = cfg.dsn,
-		.connect_timeout_s = cfg.connect_timeout_s,
-		.statement_timeout_ms = cfg.statement_timeout_ms,
+	/* Refuse to serve rather than store a credential we could not seal. */
+	static struct seal_key key;
+	char err[512];
+
+	if (seal_key_load(cfg.key_file, &key, err, sizeof err) < 0) {
+		log_error("%s (IMAGEREG_KEY_FILE)", err);
+		return 1;
+	}
+	struct serve_options opts = {
+		.db = {
+			.dsn = cfg.dsn,
+			.connect_timeout_s = cfg.connect_timeout_s,
+			.statement_timeout_ms = cfg.statement_timeout_ms,
+		},
+		.key = &key,
+		.auth = strcmp(cfg.auth, "on") == 0,
 	};
+	if (!opts.auth)
+		log_warn("authentication is OFF (IMAGEREG_AUTH=off): every client may read and write;"
+			 " only run this way behind nginx auth_request");
 	if (cfg.listen[0] != '\0') {
 		int fd = open_listener(cfg.listen);
 

@@ -6,6 +6,17 @@
 
 struct json_object;
 struct db;
+struct seal_key;
+
+/* What every request of a worker shares: set up once at start. */
+struct app {
+	struct db *db;                  /* the worker's connection */
+	const struct seal_key *key;     /* seals credentials; NULL only in tests */
+	int auth;                       /* 1: bearer tokens required */
+};
+
+/* Longest API token name (api_token_name_shape). */
+#define ACTOR_MAX 64
 
 /*
  * How a request reaches us: FastCGI (fcgiapp streams), plain CGI (environment,
@@ -30,6 +41,8 @@ struct req_io {
 struct req {
 	const struct req_io *io;
 	struct db *db;                  /* the worker's connection; borrowed */
+	const struct seal_key *key;     /* the at-rest key; borrowed */
+	char actor[ACTOR_MAX + 8];      /* token name, for the audit trail and logs */
 	const char *method;             /* REQUEST_METHOD, never NULL */
 	const char *path;               /* PATH_INFO below the mount point, never NULL */
 	char id[REGISTRY_ID_LEN + 1];   /* the :id of the path, when the route has one */

@@ -30,7 +30,7 @@ struct slot {
 	time_t started;
 };
 
-static pid_t spawn(int listen_fd, const struct db_options *opts, pid_t parent)
+static pid_t spawn(int listen_fd, const struct serve_options *opts, pid_t parent)
 {
 	pid_t pid = fork();
 
@@ -83,7 +83,7 @@ static void reap_all(struct slot *slots, int n)
 	}
 }
 
-int supervise(int listen_fd, int workers, const struct db_options *opts)
+int supervise(int listen_fd, int workers, const struct serve_options *opts)
 {
 	struct sigaction sa;
 	struct slot *slots = calloc((size_t)workers, sizeof *slots);

@@ -2,7 +2,7 @@
 #ifndef IMAGEREG_SUPERVISOR_H
 #define IMAGEREG_SUPERVISOR_H
 
-#include "db.h"
+#include "worker.h"
 
 /*
  * Forks `workers` processes serving listen_fd and restarts any that dies.
@@ -10,6 +10,6 @@
  * this returns 0.  SIGHUP: workers are replaced one generation at a time;
  * requests wait in the socket's backlog meanwhile and none fails.
  */
-int supervise(int listen_fd, int workers, const struct db_options *opts);
+int supervise(int listen_fd, int workers, const struct serve_options *opts);
 
 #endif

@@ -1,5 +1,6 @@
 /* validate.c - turns a request body into a checked struct registry_input. */
 #include "validate.h"
+#include "crypto.h"
 #include "req.h"
 
 #include <json-c/json.h>
@@ -305,6 +306,10 @@ int registry_input_parse(struct json_object *body, enum input_mode mode,
 		snprintf(err, errsize, "tls_cert is required when enable_tls is true");
 		return -1;
 	}
+	/* A certificate that is there must be one, whether or not TLS is on yet. */
+	if (in->tls_cert != NULL && strspn(in->tls_cert, " \t\r\n") != strlen(in->tls_cert) &&
+	    !pem_certificates_valid(in->tls_cert, strlen(in->tls_cert), err, errsize))
+		return -1;
 	return 0;
 }
 

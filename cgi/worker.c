@@ -35,12 +35,12 @@ static int fcgx_write(void *ctx, const char *buf, int n)
 	return FCGX_PutStr(buf, n, ((FCGX_Request *)ctx)->out) == n ? 0 : -1;
 }
 
-int worker_run_fcgi(int listen_fd, const struct db_options *opts)
+int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 {
 	struct sigaction sa;
 	FCGX_Request fr;
 	struct req_io io = { fcgx_param, fcgx_read, fcgx_write, &fr };
-	struct db *db;
+	struct app app = { .key = opts->key, .auth = opts->auth };
 	int status = 0;
 
 	/* No SA_RESTART: the signal must interrupt accept(). */
@@ -63,13 +63,13 @@ int worker_run_fcgi(int listen_fd, const struct db_options *opts)
 		log_error("cannot initialise libfcgi");
 		return 1;
 	}
-	db = db_new(opts);
-	if (db == NULL) {
+	app.db = db_new(&opts->db);
+	if (app.db == NULL) {
 		log_error("out of memory");
 		return 1;
 	}
 	/* Connect now so the first request does not pay for it; failure is fine. */
-	db_ready(db);
+	db_ready(app.db);
 	while (!stop_requested) {
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (stop_requested || errno == EINTR)
@@ -78,11 +78,11 @@ int worker_run_fcgi(int listen_fd, const struct db_options *opts)
 			status = 1;
 			break;
 		}
-		app_handle(&io, db);
+		app_handle(&io, &app);
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
-	db_free(db);
+	db_free(app.db);
 	return status;
 }
 
@@ -106,14 +106,14 @@ static int cgi_write(void *ctx, const char *buf, int n)
 	return fwrite(buf, 1, (size_t)n, stdout) == (size_t)n ? 0 : -1;
 }
 
-int worker_run_cgi(const struct db_options *opts)
+int worker_run_cgi(const struct serve_options *opts)
 {
 	struct req_io io = { cgi_param, cgi_read, cgi_write, NULL };
-	struct db *db = db_new(opts);
+	struct app app = { .db = db_new(&opts->db), .key = opts->key, .auth = opts->auth };
 
-	if (db == NULL)
+	if (app.db == NULL)
 		return 1;
-	app_handle(&io, db);
-	db_free(db);
+	app_handle(&io, &app);
+	db_free(app.db);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

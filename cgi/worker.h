@@ -4,13 +4,22 @@
 
 #include "db.h"
 
+struct seal_key;
+
+/* How every worker serves: its database, the at-rest key, authentication. */
+struct serve_options {
+	struct db_options db;
+	const struct seal_key *key;
+	int auth;
+};
+
 /*
  * Accepts FastCGI requests on listen_fd until SIGTERM or SIGINT; the request
  * in flight is finished first.  Returns the process exit status.
  */
-int worker_run_fcgi(int listen_fd, const struct db_options *opts);
+int worker_run_fcgi(int listen_fd, const struct serve_options *opts);
 
 /* Serves the one request of a CGI invocation (environment, stdin, stdout). */
-int worker_run_cgi(const struct db_options *opts);
+int worker_run_cgi(const struct serve_options *opts);
 
 #endif

@@ -9,6 +9,8 @@ cd "$root"
 . tests/lib/stack.sh
 
 suites=${*:-unit sql e2e}
+# The suites run on their own stack, whatever this shell points at.
+unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE PGHOST PGPORT PGDATABASE PGUSER
 work=$(mktemp -d /tmp/imagereg-test.XXXXXX)
 chmod 0755 "$work"   # the postgres user must reach the cluster below it
 passed=0 failed=0
@@ -53,7 +55,7 @@ for s in $suites; do
 		fi
 		if [ "$s" = sql ]; then
 			# The SQL runner migrates the databases it creates (PGDATABASE), not the stack's.
-			suite sql env -u IMAGEREG_DSN IMAGEREG_MIGRATE="$root/cgi/imagereg migrate --dir $root/sql" \
+			suite sql env -u IMAGEREG_DSN -u IMAGEREG_ADMIN_DSN IMAGEREG_MIGRATE="$root/cgi/imagereg migrate --dir $root/sql" \
 				PGDATABASE=postgres bash tests/sql/run.sh
 		else
 			suite e2e python3 tests/e2e/run.py

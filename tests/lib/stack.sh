@@ -2,10 +2,14 @@
 # Source it.  Used by tests/run.sh, tests/stack-up.sh and nginx/run.sh.
 #
 #   stack_start DIR [PORT]   start everything with state under DIR (mktemp -d under /tmp);
-#                            exports IMAGEREG_URL, IMAGEREG_PREFIX_URL, IMAGEREG_DSN,
-#                            IMAGEREG_LOGS, IMAGEREG_CGI and the PG* variables.
-#                            With IMAGEREG_DSN already set, uses that database instead
-#                            of starting a cluster.
+#                            exports IMAGEREG_URL, IMAGEREG_PREFIX_URL, IMAGEREG_DSN (the
+#                            responder's login, role imagereg in imagereg_app),
+#                            IMAGEREG_ADMIN_DSN (the CLI's), IMAGEREG_KEY_FILE,
+#                            IMAGEREG_TOKEN / IMAGEREG_READ_TOKEN (a write and a read
+#                            token, names in *_NAME), IMAGEREG_LOGS, IMAGEREG_CGI,
+#                            IMAGEREG_CLI and the PG* variables.  With IMAGEREG_DSN
+#                            already set, uses that database (as admin too) instead of
+#                            starting a cluster.
 #   stack_stop DIR           stop what stack_start DIR started, by PID.
 #
 # IMAGEREG_FCGI (default cgi/imagereg-fcgi), IMAGEREG_WORKERS (default 4) and
@@ -54,8 +58,9 @@ stack_resume_pg() {
 }
 
 stack_start() {
-	local dir=${1:?usage: stack_start DIR [PORT]} port=${2:-}
+	local dir=${1:?usage: stack_start DIR [PORT]} port=${2:-} cli
 	dir=$(cd "$dir" && pwd) || return 1
+	cli="$STACK_ROOT/cgi/imagereg"
 	if [ -z "${IMAGEREG_DSN:-}" ]; then
 		chmod 0755 "$dir"
 		if [ -d "$dir/pg/data" ]; then
@@ -66,10 +71,31 @@ stack_start() {
 			createdb imagereg || return 1
 		fi
 		export PGDATABASE=imagereg
-		export IMAGEREG_DSN="host=$PGHOST port=$PGPORT dbname=imagereg user=postgres"
+		# The CLI migrates and manages tokens as the owner; the responder logs
+		# in as a role that has only imagereg_app's privileges.
+		export IMAGEREG_ADMIN_DSN="host=$PGHOST port=$PGPORT dbname=imagereg user=postgres"
+		export IMAGEREG_DSN="host=$PGHOST port=$PGPORT dbname=imagereg user=imagereg"
+		stack_app_role=1
 	fi
-	IMAGEREG_SQL_DIR="$STACK_ROOT/sql" "$STACK_ROOT/cgi/imagereg" migrate >"$dir/migrate.log" 2>&1 \
+	IMAGEREG_SQL_DIR="$STACK_ROOT/sql" "$cli" migrate >"$dir/migrate.log" 2>&1 \
 		|| { cat "$dir/migrate.log" >&2; return 1; }
+	if [ -n "${stack_app_role:-}" ]; then
+		psql -X -q -v ON_ERROR_STOP=1 -c "DO \$\$ BEGIN
+			IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'imagereg') THEN
+				CREATE ROLE imagereg LOGIN IN ROLE imagereg_app;
+			END IF; END \$\$" || return 1
+	fi
+	# The at-rest key: 32 random bytes as hex, readable by its owner only.
+	if [ -z "${IMAGEREG_KEY_FILE:-}" ]; then
+		export IMAGEREG_KEY_FILE="$dir/imagereg.key"
+		[ -s "$IMAGEREG_KEY_FILE" ] || (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$IMAGEREG_KEY_FILE")
+	fi
+	local stamp
+	stamp=$(date +%Y%m%d%H%M%S)-$$
+	IMAGEREG_TOKEN=$("$cli" token create "stack-writer-$stamp" --scope write 2>/dev/null) || return 1
+	IMAGEREG_READ_TOKEN=$("$cli" token create "stack-reader-$stamp" --scope read 2>/dev/null) || return 1
+	export IMAGEREG_TOKEN IMAGEREG_READ_TOKEN
+	export IMAGEREG_TOKEN_NAME="stack-writer-$stamp" IMAGEREG_READ_TOKEN_NAME="stack-reader-$stamp"
 	stack_start_responder "$dir" || return 1
 
 	[ -n "$port" ] || port=$(pg_free_port) || return 1
@@ -82,6 +108,7 @@ stack_start() {
 	stack_wait 10 curl -s -o /dev/null "http://127.0.0.1:$port/" || return 1
 	export IMAGEREG_URL="http://127.0.0.1:$port" IMAGEREG_PREFIX_URL="http://127.0.0.1:$port/imagereg"
 	export IMAGEREG_LOGS="$dir" IMAGEREG_CGI="$STACK_ROOT/cgi/imagereg-fcgi" IMAGEREG_PORT="$port"
+	export IMAGEREG_CLI="$cli"
 }
 
 stack_stop() {

@@ -40,6 +40,19 @@ struct validate_case {
 #define NS "\"namespace\":\"n\""
 #define HARBOR ADDR "," PROV "," NS
 #define ECR ADDR ",\"provider\":\"ecr\",\"region\":\"us-east-1\""
+/* A real self-signed certificate (EC P-256, CN=imagereg-test), JSON-escaped. */
+#define CERT \
+	"-----BEGIN CERTIFICATE-----\\n" \
+	"MIIBiDCCAS2gAwIBAgIUCXycJff0cdSC5dHVDcp1Zl0iNL0wCgYIKoZIzj0EAwIw\\n" \
+	"GDEWMBQGA1UEAwwNaW1hZ2VyZWctdGVzdDAgFw0yNjExMjkyMjA3MzRaGA8yMTI2\\n" \
+	"MTEwNTIyMDczNFowGDEWMBQGA1UEAwwNaW1hZ2VyZWctdGVzdDBZMBMGByqGSM49\\n" \
+	"AgEGCCqGSM49AwEHA0IABMEZStL/VSl53J3RsyCZg3AHtoWqF8NXlIcB+42gOq2m\\n" \
+	"h9g+YEktMkwMf+dRBHrDhg9ez/LdEetbkfoMT2HY1DGjUzBRMB0GA1UdDgQWBBSl\\n" \
+	"aLxNNLxKKESvC8484Ogz1XvlJTAfBgNVHSMEGDAWgBSlaLxNNLxKKESvC8484Ogz\\n" \
+	"1XvlJTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQCjZUf5PVZ2\\n" \
+	"xxD0RmBsDhdYM9en0OWvyAmtQyfUUMhNtwIhAIwp895SCyiX3xHuA+zQE0MMXnwU\\n" \
+	"/osXtugMMppVwKr9\\n" \
+	"-----END CERTIFICATE-----\\n"
 
 /* Accepted in the given modes; field has value. */
 #define OK(name, body, modes, field, value) { name, B(body), modes, 1, NULL, field, value, 0, NULL, NULL }
@@ -341,12 +354,20 @@ static const struct validate_case cases[] = {
 	   "tls_cert is required when enable_tls is true"),
 	NO("enable_tls with blank tls_cert", "{" HARBOR ",\"enable_tls\":true,\"tls_cert\":\" \\t\\r\\n \"}", BOTH,
 	   "tls_cert is required when enable_tls is true"),
-	OK("enable_tls with tls_cert", "{" HARBOR ",\"enable_tls\":true,\"tls_cert\":\"-----BEGIN CERTIFICATE-----\\n\"}",
-	   BOTH, "tls_cert", "-----BEGIN CERTIFICATE-----\n"),
+	OK("enable_tls with tls_cert", "{" HARBOR ",\"enable_tls\":true,\"tls_cert\":\"" CERT "\"}",
+	   BOTH, "enable_tls", "true"),
+	OK("two certificates", "{" HARBOR ",\"tls_cert\":\"" CERT CERT "\"}", BOTH, "enable_tls", "absent"),
+	NO("tls_cert not PEM", "{" HARBOR ",\"tls_cert\":\"pem\"}", BOTH, "PEM X.509"),
+	NO("tls_cert only a BEGIN line", "{" HARBOR ",\"tls_cert\":\"-----BEGIN CERTIFICATE-----\\n\"}", BOTH,
+	   "tls_cert"),
+	NO("tls_cert damaged", "{" HARBOR ",\"tls_cert\":\"-----BEGIN CERTIFICATE-----\\nMIIBiDCC\\n"
+	   "-----END CERTIFICATE-----\\n\"}", BOTH, "tls_cert"),
+	NO("tls_cert with a private key", "{" HARBOR ",\"tls_cert\":\"" CERT
+	   "-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\"}", BOTH, "private key"),
 	OK("enable_tls false without tls_cert", "{" HARBOR ",\"enable_tls\":false}", BOTH, "enable_tls", "false"),
 	OK("enable_tls false with empty tls_cert", "{" HARBOR ",\"enable_tls\":false,\"tls_cert\":\"\"}", BOTH,
 	   "tls_cert", ""),
-	OK("tls_cert without enable_tls", "{" HARBOR ",\"tls_cert\":\"pem\"}", BOTH, "tls_cert", "pem"),
+	OK("tls_cert without enable_tls", "{" HARBOR ",\"tls_cert\":\"" CERT "\"}", BOTH, "enable_tls", "absent"),
 
 	/* Lengths in bytes: exactly the limit passes, one more fails. */
 	OKF("registry_id 64 bytes", "{" HARBOR ",\"registry_id\":\"@\"}", 64, "registry_id", "@"),
@@ -374,7 +395,8 @@ static const struct validate_case cases[] = {
 	OKF("secret_key 4096 bytes", "{" HARBOR ",\"secret_key\":\"@\"}", MAX_SECRET_KEY, "secret_key", "@"),
 	NOF("secret_key 4097 bytes", "{" HARBOR ",\"secret_key\":\"@\"}", MAX_SECRET_KEY + 1,
 	    "secret_key is longer than 4096 bytes"),
-	OKF("tls_cert 65536 bytes", "{" HARBOR ",\"tls_cert\":\"@\"}", MAX_TLS_CERT, "tls_cert", "@"),
+	/* 65536 bytes pass the length check and reach the PEM check. */
+	NOF("tls_cert 65536 bytes", "{" HARBOR ",\"tls_cert\":\"@\"}", MAX_TLS_CERT, "PEM X.509"),
 	NOF("tls_cert 65537 bytes", "{" HARBOR ",\"tls_cert\":\"@\"}", MAX_TLS_CERT + 1,
 	    "tls_cert is longer than 65536 bytes"),
 };
@@ -552,7 +574,7 @@ static void test_utf8(void)
 /* registry_input_free leaves the struct safe to free again. */
 static void test_free_twice(void)
 {
-	static const char body[] = "{" HARBOR ",\"access_key\":\"k\",\"tls_cert\":\"c\"}";
+	static const char body[] = "{" HARBOR ",\"access_key\":\"k\",\"tls_cert\":\"" CERT "\"}";
 	char err[256];
 	struct registry_input in;
 	struct json_object *obj = body_parse(body, sizeof body - 1, err, sizeof err);
