@@ -25,13 +25,19 @@ url="http://127.0.0.1:$port"
 cat <<MSG
 
 imagereg is running at $url/openapi/system/registry
-  logs: $state/imagereg.log, $state/nginx-error.log
+  logs:  $state/imagereg.log, $state/nginx-error.log
+  key:   $IMAGEREG_KEY_FILE (seals registry credentials; keep it)
+  token: $IMAGEREG_TOKEN_NAME (write scope; shown only now)
 
 Try:
+  TOKEN=$IMAGEREG_TOKEN
   curl -s -X POST $url/openapi/system/registry \\
-       -H 'Content-Type: application/json' \\
+       -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
        -d '{"address":"https://registry.example.com","provider":"harbor","namespace":"team","is_default":true}'
-  curl -s $url/openapi/system/registry
+  curl -s -H "Authorization: Bearer \$TOKEN" $url/openapi/system/registry
+
+Admin CLI against this stack:
+  IMAGEREG_ADMIN_DSN='$IMAGEREG_ADMIN_DSN' IMAGEREG_KEY_FILE=$IMAGEREG_KEY_FILE cgi/imagereg token list
 
 Press Ctrl-C to stop.
 MSG
