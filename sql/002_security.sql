@@ -48,11 +48,14 @@ ALTER TABLE registry
 	ADD COLUMN access_key_sealed bytea,
 	ADD COLUMN secret_key_sealed bytea,
 	ADD COLUMN credentials_updated_at timestamptz,
-	-- 37 = 1 version + 8 key id + 12 nonce + 16 tag; the plain limits are 1024 and 4096 bytes.
+	-- 37 = 1 version + 8 key id + 12 nonce + 16 tag; the plain limits are 1024 and 4096 bytes. substring, not
+	-- get_byte: get_byte fails on an empty bytea with 2202E instead of the check's 23514.
 	ADD CONSTRAINT registry_access_key_sealed_envelope
-		CHECK (get_byte(access_key_sealed, 0) = 1 AND octet_length(access_key_sealed) BETWEEN 37 AND 37 + 1024),
+		CHECK (substring(access_key_sealed FROM 1 FOR 1) = '\x01'::bytea
+		       AND octet_length(access_key_sealed) BETWEEN 37 AND 37 + 1024),
 	ADD CONSTRAINT registry_secret_key_sealed_envelope
-		CHECK (get_byte(secret_key_sealed, 0) = 1 AND octet_length(secret_key_sealed) BETWEEN 37 AND 37 + 4096);
+		CHECK (substring(secret_key_sealed FROM 1 FOR 1) = '\x01'::bytea
+		       AND octet_length(secret_key_sealed) BETWEEN 37 AND 37 + 4096);
 
 COMMENT ON COLUMN registry.access_key_sealed IS
 	'Access key or user name for the registry, sealed with AES-256-GCM by the responder (envelope: version 1, key id, nonce, ciphertext, tag); NULL when none. Only `imagereg credentials` opens it. Not readable by imagereg_readonly.';
