@@ -17,7 +17,7 @@ LIBS = -lfcgi $(JSON_LIBS) -lpq -lcrypto
 
 # Objects shared by the responder, the CLI and the unit tests.
 CORE = cgi/app.o cgi/auth.o cgi/config.o cgi/crypto.o cgi/db.o cgi/handlers.o \
-	cgi/log.o cgi/resp.o cgi/routes.o cgi/validate.o
+	cgi/json_check.o cgi/log.o cgi/resp.o cgi/routes.o cgi/validate.o
 FCGI_OBJS = cgi/main.o cgi/supervisor.o cgi/worker.o $(CORE)
 CLI_OBJS = cgi/cli.o cgi/migrate.o cgi/config.o cgi/crypto.o cgi/log.o
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))

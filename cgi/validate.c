@@ -1,6 +1,7 @@
 /* validate.c - turns a request body into a checked struct registry_input. */
 #include "validate.h"
 #include "crypto.h"
+#include "json_check.h"
 #include "req.h"
 
 #include <json-c/json.h>
@@ -78,7 +79,8 @@ int utf8_valid(const char *s, size_t len)
 
 struct json_object *body_parse(const char *buf, size_t len, char *err, size_t errsize)
 {
-	struct json_tokener *tok = json_tokener_new_ex(MAX_JSON_DEPTH);
+	/* json-c counts a scalar as a level; json_check enforces the real limit. */
+	struct json_tokener *tok = json_tokener_new_ex(MAX_JSON_DEPTH + 1);
 	struct json_object *obj = NULL;
 	enum json_tokener_error jerr;
 	size_t end;
@@ -100,6 +102,8 @@ struct json_object *body_parse(const char *buf, size_t len, char *err, size_t er
 		snprintf(err, errsize, "request body is empty; a JSON object is required");
 		goto fail;
 	}
+	if (!json_check(buf, len, MAX_JSON_DEPTH, err, errsize))
+		goto fail;
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);

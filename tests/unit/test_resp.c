@@ -510,7 +510,7 @@ static const struct app_case {
 	{ "invalid UTF-8 body", "POST", COLL, "10", BODY("{\"a\":\"\xc0\xaf\"}"), 0, 0, 400, "UTF-8", "", -1, -1 },
 	{ "NUL byte in the body", "POST", COLL, "9", BODY("{\"a\":\"\0\"}"), 0, 0, 400, "JSON", "", -1, 9 },
 	{ "nesting too deep", "POST", COLL, "36", BODY("[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]"), 0, 0, 400,
-	  "nesting too deep", "", -1, 36 },
+	  "nests deeper than 16 levels", "", -1, 36 },
 #undef BODY
 #undef NOBODY
 };

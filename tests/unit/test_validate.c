@@ -330,13 +330,29 @@ static const struct validate_case cases[] = {
 	 */
 	{ "nesting of MAX_JSON_DEPTH levels accepted", B("{" HARBOR ",\"x\":@~}"), BOTH, 1, NULL, "namespace", "n",
 	  MAX_JSON_DEPTH - 1, "[", "]" },
-	{ "nesting of MAX_JSON_DEPTH + 1 levels rejected", B("{" HARBOR ",\"x\":@~}"), BOTH, 0, "nesting too deep",
+	{ "nesting of MAX_JSON_DEPTH + 1 levels rejected", B("{" HARBOR ",\"x\":@~}"), BOTH, 0, "nests deeper than 16 levels",
 	  NULL, NULL, MAX_JSON_DEPTH, "[", "]" },
+	/* Strict RFC 8259: what json-c alone would let through, or read two ways. */
+	NO("duplicate key", "{" HARBOR ",\"address\":\"https://evil\"}", BOTH, "\"address\" twice"),
+	NO("duplicate key spelt with an escape", "{" HARBOR ",\"\\u0061ddress\":\"https://evil\"}", BOTH,
+	   "\"address\" twice"),
+	NO("duplicate key in a nested object", "{" HARBOR ",\"x\":{\"a\":1,\"a\":2}}", BOTH, "\"a\" twice"),
+	OK("same key in sibling objects", "{" HARBOR ",\"x\":{\"a\":1},\"y\":{\"a\":2}}", BOTH, "namespace", "n"),
+	NO("NaN value", "{" HARBOR ",\"x\":NaN}", BOTH, "not valid JSON"),
+	NO("Infinity value", "{" HARBOR ",\"x\":-Infinity}", BOTH, "not valid JSON"),
+	NO("single-quoted key", "{'address':\"https://h\"}", BOTH, "not valid JSON"),
+	NO("raw control character in a string", "{" HARBOR ",\"x\":\"a\tb\"}", BOTH, "control character"),
+	NO("leading zero", "{" HARBOR ",\"x\":01}", BOTH, "not valid JSON"),
+	NO("trailing comma", "{" HARBOR ",}", BOTH, "not valid JSON"),
+	NO("bad escape", "{" HARBOR ",\"x\":\"\\q\"}", BOTH, "unknown escape"),
+	OK("huge number in an unknown field", "{" HARBOR ",\"x\":1e999}", BOTH, "namespace", "n"),
+	OK("escaped surrogate pair", "{" HARBOR ",\"x\":\"\\ud83d\\ude00\"}", BOTH, "namespace", "n"),
+	/* A scalar at the bottom is not a level: only objects and arrays count. */
 	{ "nested objects with a scalar, MAX_JSON_DEPTH levels", B("{" HARBOR ",\"x\":@1~}"), BOTH, 1, NULL,
-	  "namespace", "n", MAX_JSON_DEPTH - 2, "{\"a\":", "}" },
+	  "namespace", "n", MAX_JSON_DEPTH - 1, "{\"a\":", "}" },
 	{ "nested objects with a scalar, MAX_JSON_DEPTH + 1 levels", B("{" HARBOR ",\"x\":@1~}"), BOTH, 0,
-	  "nesting too deep", NULL, NULL, MAX_JSON_DEPTH - 1, "{\"a\":", "}" },
-	{ "nesting of 10000 levels rejected", B("{\"x\":@~}"), BOTH, 0, "nesting too deep", NULL, NULL, 10000,
+	  "nests deeper than 16 levels", NULL, NULL, MAX_JSON_DEPTH, "{\"a\":", "}" },
+	{ "nesting of 10000 levels rejected", B("{\"x\":@~}"), BOTH, 0, "nests deeper than 16 levels", NULL, NULL, 10000,
 	  "[", "]" },
 
 	/* TLS: a certificate is needed to turn verification on. */
