@@ -17,6 +17,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The key every worker seals with; replaced on SIGHUP. */
+static struct seal_key key;
+
+/*
+ * Settings and key into *opts.  Used at start and on SIGHUP; on failure
+ * nothing changes (the reason is logged).
+ */
+static int load(struct serve_options *opts, struct config *cfg)
+{
+	struct seal_key fresh;
+	char err[512];
+
+	if (config_load(cfg) < 0)
+		return -1;
+	/* Refuse to serve rather than store a credential we could not seal. */
+	if (seal_key_load(cfg->key_file, &fresh, err, sizeof err) < 0) {
+		log_error("%s (IMAGEREG_KEY_FILE)", err);
+		return -1;
+	}
+	key = fresh;
+	seal_key_clear(&fresh);
+	opts->db.dsn = cfg->dsn;
+	opts->db.connect_timeout_s = cfg->connect_timeout_s;
+	opts->db.statement_timeout_ms = cfg->statement_timeout_ms;
+	opts->key = &key;
+	opts->auth = strcmp(cfg->auth, "on") == 0;
+	if (!opts->auth)
+		log_warn("authentication is OFF (IMAGEREG_AUTH=off): every client may read and write;"
+			 " only run this way behind nginx auth_request");
+	return 0;
+}
+
+static int reload(struct serve_options *opts)
+{
+	struct config cfg;
+
+	return load(opts, &cfg);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -51,13 +90,13 @@ static int open_listener(const char *spec)
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	int workers_given = 0;
+	struct serve_options opts;
+	const char *listen = NULL;
+	int workers = 0;
 
-	if (config_load(&cfg) < 0)
-		return 2;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
-			cfg.listen = argv[++i];
+			listen = argv[++i];
 		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
 			char *end;
 			long n = strtol(argv[++i], &end, 10);
@@ -66,8 +105,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "imagereg-fcgi: --workers takes 1 to 256\n");
 				return 2;
 			}
-			cfg.workers = (int)n;
-			workers_given = 1;
+			workers = (int)n;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage();
 			return 0;
@@ -77,42 +115,26 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (getenv("IMAGEREG_WORKERS") != NULL)
-		workers_given = 1;
-
-	/* Refuse to serve rather than store a credential we could not seal. */
-	static struct seal_key key;
-	char err[512];
-
-	if (seal_key_load(cfg.key_file, &key, err, sizeof err) < 0) {
-		log_error("%s (IMAGEREG_KEY_FILE)", err);
+	if (load(&opts, &cfg) < 0)
 		return 1;
-	}
-	struct serve_options opts = {
-		.db = {
-			.dsn = cfg.dsn,
-			.connect_timeout_s = cfg.connect_timeout_s,
-			.statement_timeout_ms = cfg.statement_timeout_ms,
-		},
-		.key = &key,
-		.auth = strcmp(cfg.auth, "on") == 0,
-	};
-	if (!opts.auth)
-		log_warn("authentication is OFF (IMAGEREG_AUTH=off): every client may read and write;"
-			 " only run this way behind nginx auth_request");
+	if (listen != NULL)
+		cfg.listen = listen;
+	/* spawn-fcgi -F N forks for us: one worker on fd 0 unless told otherwise. */
+	int workers_given = workers > 0 || getenv("IMAGEREG_WORKERS") != NULL;
+	if (workers > 0)
+		cfg.workers = workers;
+
 	if (cfg.listen[0] != '\0') {
 		int fd = open_listener(cfg.listen);
 
 		if (fd < 0)
 			return 1;
 		log_info("listening on %s", cfg.listen);
-		return supervise(fd, cfg.workers, &opts);
+		return supervise(fd, cfg.workers, &opts, reload);
 	}
-	if (!FCGX_IsCGI()) {
-		/* spawn-fcgi -F N forks for us: one worker unless told otherwise. */
-		return workers_given ? supervise(0, cfg.workers, &opts)
+	if (!FCGX_IsCGI())
+		return workers_given ? supervise(0, cfg.workers, &opts, reload)
 				     : worker_run_fcgi(0, &opts);
-	}
 	if (getenv("GATEWAY_INTERFACE") != NULL)
 		return worker_run_cgi(&opts);
 	usage();

@@ -83,7 +83,7 @@ static void reap_all(struct slot *slots, int n)
 	}
 }
 
-int supervise(int listen_fd, int workers, const struct serve_options *opts)
+int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn reload)
 {
 	struct sigaction sa;
 	struct slot *slots = calloc((size_t)workers, sizeof *slots);
@@ -124,8 +124,12 @@ int supervise(int listen_fd, int workers, const struct serve_options *opts)
 		}
 		if (reload_requested) {
 			reload_requested = 0;
-			log_info("SIGHUP: replacing workers");
-			signal_all(slots, workers, SIGTERM);
+			if (reload != NULL && reload(opts) < 0) {
+				log_error("SIGHUP: reload failed, keeping the running workers and settings");
+			} else {
+				log_info("SIGHUP: settings reloaded, replacing workers");
+				signal_all(slots, workers, SIGTERM);
+			}
 		}
 		int status;
 		pid_t pid = waitpid(-1, &status, 0);

@@ -5,11 +5,18 @@
 #include "worker.h"
 
 /*
+ * Re-reads the settings and the key into *opts; 0, or -1 to keep the old
+ * ones (it has logged why).
+ */
+typedef int (*reload_fn)(struct serve_options *opts);
+
+/*
  * Forks `workers` processes serving listen_fd and restarts any that dies.
  * SIGTERM/SIGINT: workers finish their requests in flight, then all exit and
- * this returns 0.  SIGHUP: workers are replaced one generation at a time;
+ * this returns 0.  SIGHUP: reload() is called and, if it succeeds, every
+ * worker finishes its request and is replaced by one with the new settings;
  * requests wait in the socket's backlog meanwhile and none fails.
  */
-int supervise(int listen_fd, int workers, const struct serve_options *opts);
+int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn reload);
 
 #endif
