@@ -15,39 +15,54 @@ ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(if $(WERROR),-Werror) -I
 	-DIMAGEREG_SQLDIR='"$(SQLDIR)"' $(CFLAGS)
 LIBS = -lfcgi $(JSON_LIBS) -lpq -lcrypto
 
+# BUILD=DIR puts objects and binaries in DIR instead of the tree (make test
+# builds a sanitizer copy in cgi/asan this way).
+OUT := $(if $(BUILD),$(BUILD)/,cgi/)
+UNIT_OUT := $(if $(BUILD),$(BUILD)/,tests/unit/)
+
 # Objects shared by the responder, the CLI and the unit tests.
-CORE = cgi/app.o cgi/auth.o cgi/config.o cgi/crypto.o cgi/db.o cgi/handlers.o \
-	cgi/json_check.o cgi/log.o cgi/resp.o cgi/routes.o cgi/validate.o
-FCGI_OBJS = cgi/main.o cgi/supervisor.o cgi/worker.o $(CORE)
-CLI_OBJS = cgi/cli.o cgi/migrate.o cgi/config.o cgi/crypto.o cgi/log.o
-UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
+CORE = $(addprefix $(OUT),app.o auth.o config.o crypto.o db.o handlers.o json_check.o \
+	log.o resp.o routes.o validate.o)
+FCGI_OBJS = $(addprefix $(OUT),main.o supervisor.o worker.o) $(CORE)
+CLI_OBJS = $(addprefix $(OUT),cli.o migrate.o config.o crypto.o log.o)
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(UNIT_OUT)%,$(wildcard tests/unit/test_*.c))
+
+ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # Packages `make run` and `make test` need, by the command that proves them.
 DEB_CMDS = nginx:nginx-light spawn-fcgi:spawn-fcgi curl:curl python3:python3 \
-	pkg-config:pkg-config cc:gcc psql:postgresql-client-15 pg_ctlcluster:postgresql-15
+	pkg-config:pkg-config cc:gcc psql:postgresql-client-15 pg_ctlcluster:postgresql-15 \
+	clang:clang valgrind:valgrind openssl:openssl
 DEB_HEADERS = /usr/include/fcgiapp.h:libfcgi-dev /usr/include/json-c/json.h:libjson-c-dev \
-	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev
+	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev \
+	/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
 
-.PHONY: all build deps test run db bench clean unit
+.PHONY: all build deps test run db bench clean unit asan valgrind
 all: build
-build: cgi/imagereg-fcgi cgi/imagereg
+build: $(OUT)imagereg-fcgi $(OUT)imagereg
 
-cgi/imagereg-fcgi: $(FCGI_OBJS)
+$(OUT)imagereg-fcgi: $(FCGI_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(FCGI_OBJS) $(LIBS)
 
-cgi/imagereg: $(CLI_OBJS)
+$(OUT)imagereg: $(CLI_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -lpq -lcrypto
 
-cgi/%.o: cgi/%.c cgi/*.h
+$(OUT)%.o: cgi/%.c cgi/*.h
+	@mkdir -p $(OUT)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # Client messages for named constraints: sql/ owns the list, C includes it.
-cgi/db.o: cgi/constraints.inc
+$(OUT)db.o: cgi/constraints.inc
 cgi/constraints.inc: sql/CONSTRAINTS.txt
 	awk -F'\t' 'NF == 2 && $$1 !~ /^#/ { printf "\t{ \"%s\", \"%s\" },\n", $$1, $$2 }' $< > $@
 
-tests/unit/test_%: tests/unit/test_%.c tests/unit/check.h $(CORE)
+$(UNIT_OUT)test_%: tests/unit/test_%.c tests/unit/check.h $(CORE)
+	@mkdir -p $(UNIT_OUT)
 	$(CC) $(ALL_CFLAGS) -Icgi -o $@ $< $(CORE) $(LIBS)
+
+# The same binaries and unit tests with AddressSanitizer and UBSan, in cgi/asan.
+asan:
+	$(MAKE) BUILD=cgi/asan CFLAGS='$(ASAN_CFLAGS)' build unit
 
 unit: $(UNIT_TESTS)
 
@@ -65,7 +80,12 @@ deps:
 test: deps
 	$(MAKE) clean
 	$(MAKE) WERROR=1 build unit
+	$(MAKE) WERROR=1 asan
 	bash tests/run.sh
+
+# The end-to-end suite with every responder process under valgrind memcheck.
+valgrind: deps build
+	bash tests/run.sh valgrind
 
 run: deps build
 	bash nginx/run.sh
@@ -74,4 +94,5 @@ db: build
 	cgi/imagereg migrate --dir $(SQLDIR)
 
 clean:
-	rm -f cgi/*.o cgi/imagereg-fcgi cgi/imagereg cgi/constraints.inc $(UNIT_TESTS)
+	rm -rf cgi/*.o cgi/imagereg-fcgi cgi/imagereg cgi/constraints.inc cgi/asan \
+		$(patsubst %.c,%,$(wildcard tests/unit/test_*.c))

@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
 # tests/run.sh - every test suite against a real PostgreSQL and nginx on loopback.
-# Called by `make test` after the build.  Each suite prints "N passed, N failed"
+# Called by `make test` after the builds.  Each suite prints "N passed, N failed"
 # last; this script adds them up, prints the total last and fails if any failed.
-# Optional arguments choose suites: unit sql e2e (default: all).
+#
+# Suites (default: unit sql e2e asan fuzz faults):
+#   unit      C unit tests (tests/unit, built in the tree)
+#   sql       constraint and trigger tests (tests/sql)
+#   e2e       end-to-end tests through nginx (tests/e2e)
+#   asan      unit and e2e again against the AddressSanitizer/UBSan build in cgi/asan
+#   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 20)
+#   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
+#   valgrind  e2e with every responder process under valgrind memcheck (make valgrind)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . tests/lib/stack.sh
 
-suites=${*:-unit sql e2e}
-# The suites run on their own stack, whatever this shell points at.
-unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE PGHOST PGPORT PGDATABASE PGUSER
+suites=${*:-unit sql e2e asan fuzz faults}
+# The suites run on their own stacks, whatever this shell points at.
+unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
+	PGHOST PGPORT PGDATABASE PGUSER
 work=$(mktemp -d /tmp/imagereg-test.XXXXXX)
-chmod 0755 "$work"   # the postgres user must reach the cluster below it
+chmod 0755 "$work"   # the postgres user must reach the clusters below it
 passed=0 failed=0
 
 cleanup() {
-	stack_stop "$work/stack"
+	local d
+	for d in "$work"/*/; do
+		stack_stop "$d"
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -41,6 +53,56 @@ suite() {
 	failed=$((failed + $3))
 }
 
+# One check that is not a suite of its own: ok/not ok and the count.
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok - $name"
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name"
+		failed=$((failed + 1))
+	fi
+}
+
+# `in_stack NAME cmd...`: runs cmd with a stack of its own in $work/NAME,
+# stopped afterwards (its logs stay for the checks that follow).
+in_stack() {
+	local name=$1 dir="$work/$1" rc
+	shift
+	mkdir -p "$dir"
+	if ! stack_start "$dir"; then
+		echo "not ok - the $name stack did not start"
+		echo "0 passed, 1 failed"
+		stack_stop "$dir"
+		return 1
+	fi
+	"$@"
+	rc=$?
+	stack_stop "$dir"
+	return $rc
+}
+
+# No sanitizer or memcheck complaint in the responder's log.
+log_clean() {
+	[ -s "$1" ] && ! grep -E 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$1" >&2
+}
+
+# Every valgrind log says 0 errors and 0 bytes definitely lost.
+valgrind_clean() {
+	local f bad=0
+	for f in "$1"/valgrind.*.log; do
+		[ -e "$f" ] || { echo "no valgrind logs in $1" >&2; return 1; }
+		if ! grep -q 'ERROR SUMMARY: 0 errors' "$f" || grep -Eq 'definitely lost: [1-9]' "$f"; then
+			echo "memcheck complaints in $f:" >&2
+			grep -E 'ERROR SUMMARY|definitely lost|Invalid|uninitialised' "$f" | head -n 20 >&2
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
+
 for s in $suites; do
 	case $s in
 	unit)
@@ -48,18 +110,34 @@ for s in $suites; do
 			[ -x "$t" ] && suite "unit/$(basename "$t")" "$t"
 		done
 		;;
-	sql | e2e)
-		if [ ! -d "$work/stack" ]; then
-			mkdir "$work/stack"
-			stack_start "$work/stack" || { echo "not ok - the test stack did not start"; failed=$((failed + 1)); break; }
-		fi
-		if [ "$s" = sql ]; then
-			# The SQL runner migrates the databases it creates (PGDATABASE), not the stack's.
-			suite sql env -u IMAGEREG_DSN -u IMAGEREG_ADMIN_DSN IMAGEREG_MIGRATE="$root/cgi/imagereg migrate --dir $root/sql" \
-				PGDATABASE=postgres bash tests/sql/run.sh
-		else
-			suite e2e python3 tests/e2e/run.py
-		fi
+	sql)
+		# The SQL runner migrates the databases it creates (PGDATABASE), not the stack's.
+		suite sql in_stack sql env -u IMAGEREG_DSN -u IMAGEREG_ADMIN_DSN \
+			IMAGEREG_MIGRATE="$root/cgi/imagereg migrate --dir $root/sql" \
+			PGDATABASE=postgres bash tests/sql/run.sh
+		;;
+	e2e)
+		suite e2e in_stack e2e python3 tests/e2e/run.py
+		;;
+	asan)
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+		for t in cgi/asan/test_*; do
+			[ -x "$t" ] && suite "asan/unit/$(basename "$t")" "$t"
+		done
+		IMAGEREG_FCGI="$root/cgi/asan/imagereg-fcgi" suite asan/e2e in_stack asan python3 tests/e2e/run.py
+		check "asan: no sanitizer report in the responder log" log_clean "$work/asan/imagereg.log"
+		unset ASAN_OPTIONS UBSAN_OPTIONS
+		;;
+	valgrind)
+		IMAGEREG_WORKERS=2 IMAGEREG_WRAP="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
+--log-file=$work/valgrind/valgrind.%p.log" suite valgrind/e2e in_stack valgrind python3 tests/e2e/run.py
+		check "valgrind: 0 errors, 0 bytes definitely lost" valgrind_clean "$work/valgrind"
+		;;
+	fuzz)
+		[ -x tests/fuzz/run.sh ] || [ -f tests/fuzz/run.sh ] && suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"
+		;;
+	faults)
+		[ -f tests/faults/run.sh ] && suite faults bash tests/faults/run.sh
 		;;
 	*)
 		echo "unknown suite $s" >&2

@@ -107,7 +107,7 @@ stack_start() {
 	stack_wait 10 test -s "$dir/nginx.pid" || return 1
 	stack_wait 10 curl -s -o /dev/null "http://127.0.0.1:$port/" || return 1
 	export IMAGEREG_URL="http://127.0.0.1:$port" IMAGEREG_PREFIX_URL="http://127.0.0.1:$port/imagereg"
-	export IMAGEREG_LOGS="$dir" IMAGEREG_CGI="$STACK_ROOT/cgi/imagereg-fcgi" IMAGEREG_PORT="$port"
+	export IMAGEREG_LOGS="$dir" IMAGEREG_CGI="${IMAGEREG_FCGI:-$STACK_ROOT/cgi/imagereg-fcgi}" IMAGEREG_PORT="$port"
 	export IMAGEREG_CLI="$cli"
 }
 
