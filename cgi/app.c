@@ -83,6 +83,35 @@ static int read_body(struct req *r)
 	return 0;
 }
 
+/*
+ * 1 when the path as the client sent it (REQUEST_URI, before the server
+ * decoded and normalised it into PATH_INFO) has an encoded slash, an encoded
+ * dot or NUL, or a dot segment: such a path names one resource to a proxy and
+ * another to us, so it is refused rather than guessed at.
+ */
+static int raw_path_suspicious(const char *uri)
+{
+	size_t len;
+
+	if (uri == NULL)
+		return 0;
+	len = strcspn(uri, "?#");
+	for (size_t i = 0; i < len; i++) {
+		if (uri[i] == '%' && i + 2 < len) {
+			char a = uri[i + 1], b = (char)(uri[i + 2] | 0x20);
+
+			if ((a == '2' && (b == 'f' || b == 'e')) || (a == '0' && b == '0') ||
+			    (a == '5' && b == 'c'))
+				return 1;
+		}
+		if (uri[i] == '/' && uri[i + 1] == '.' &&
+		    (i + 2 >= len || uri[i + 2] == '/' ||
+		     (uri[i + 2] == '.' && (i + 3 >= len || uri[i + 3] == '/'))))
+			return 1;
+	}
+	return 0;
+}
+
 void app_handle(const struct req_io *io, const struct app *app)
 {
 	struct req r = { .io = io, .db = app->db, .key = app->key };
@@ -97,6 +126,10 @@ void app_handle(const struct req_io *io, const struct app *app)
 		r.method = "";
 	if (r.path == NULL || r.path[0] == '\0')
 		r.path = "/";
+	if (raw_path_suspicious(io->param(io->ctx, "REQUEST_URI"))) {
+		resp_error(&r, 400, "path must not contain encoded slashes, encoded dots or dot segments");
+		goto out;
+	}
 	switch (route_find(r.method, r.path, &route, id, sizeof id, &id_len, allow, sizeof allow)) {
 	case ROUTE_NO_PATH:
 		resp_error(&r, 404, "no such endpoint");

@@ -12,6 +12,8 @@ struct scan {
 	int depth, max_depth;
 	char *err;
 	size_t errsize;
+	const char *key;        /* printable key of the member being scanned, or NULL */
+	size_t key_len;
 };
 
 static int fail(struct scan *s, const char *what)
@@ -98,12 +100,27 @@ static int scan_string(struct scan *s, char *key, size_t *key_len)
 				if (s->end - s->p < 6 || !hex4(s->p + 2, &cp))
 					return fail(s, "bad \\u escape");
 				s->p += 6;
-				/* A surrogate pair decodes to one code point. */
+				/* A surrogate pair decodes to one code point; a lone half is no character. */
 				unsigned lo;
 				if (cp >= 0xd800 && cp <= 0xdbff && s->end - s->p >= 6 && s->p[0] == '\\' &&
 				    s->p[1] == 'u' && hex4(s->p + 2, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 					s->p += 6;
+				} else if (cp >= 0xd800 && cp <= 0xdfff) {
+					return fail(s, "\\u escape of a lone UTF-16 surrogate");
+				}
+				/* PostgreSQL text and C strings cannot hold it: refuse it everywhere. */
+				if (cp == 0) {
+					if (key != NULL)
+						snprintf(s->err, s->errsize,
+							 "an object key must not contain the character U+0000");
+					else if (s->key != NULL)
+						snprintf(s->err, s->errsize, "%.*s must not contain the character U+0000",
+							 (int)s->key_len, s->key);
+					else
+						snprintf(s->err, s->errsize,
+							 "request body must not contain the character U+0000");
+					return 0;
 				}
 			} else {
 				return fail(s, "unknown escape in a string");
@@ -184,6 +201,17 @@ struct seen_key {
 	size_t len;             /* (size_t)-1: compare raw */
 };
 
+/* 1 when a key can be quoted in a message: short printable ASCII. */
+static int key_printable(const struct seen_key *k)
+{
+	if (k->len == (size_t)-1 || k->len == 0 || k->len > 32)
+		return 0;
+	for (size_t j = 0; j < k->len; j++)
+		if (k->decoded[j] <= 0x20 || k->decoded[j] >= 0x7f || k->decoded[j] == '"')
+			return 0;
+	return 1;
+}
+
 /*
  * The keys of the objects being scanned, outermost first: an object's keys
  * sit above those of the objects enclosing it.  Static because a process
@@ -216,11 +244,7 @@ static int scan_object(struct scan *s)
 				? k.raw_len == keys[i].raw_len && memcmp(k.raw, keys[i].raw, k.raw_len) == 0
 				: k.len == keys[i].len && memcmp(k.decoded, keys[i].decoded, k.len) == 0;
 			if (same) {
-				int printable = k.len != (size_t)-1 && k.len <= 32;
-
-				for (size_t j = 0; printable && j < k.len; j++)
-					printable = k.decoded[j] > 0x20 && k.decoded[j] < 0x7f && k.decoded[j] != '"';
-				if (printable)
+				if (key_printable(&k))
 					snprintf(s->err, s->errsize, "request body has the key \"%.*s\" twice",
 						 (int)k.len, k.decoded);
 				else
@@ -241,8 +265,11 @@ static int scan_object(struct scan *s)
 			goto out_fail;
 		}
 		s->p++;
+		s->key = key_printable(&k) ? keys[count - 1].decoded : NULL;
+		s->key_len = k.len;
 		if (!scan_value(s))
 			goto out_fail;
+		s->key = NULL;
 		skip_ws(s);
 		if (s->p < s->end && *s->p == ',') {
 			s->p++;
@@ -317,7 +344,10 @@ static int scan_value(struct scan *s)
 
 int json_check(const char *buf, size_t len, int max_depth, char *err, size_t errsize)
 {
-	struct scan s = { buf, buf, buf + len, 0, max_depth, err, errsize };
+	struct scan s = {
+		.p = buf, .start = buf, .end = buf + len, .max_depth = max_depth,
+		.err = err, .errsize = errsize,
+	};
 
 	if (!scan_value(&s))
 		return 0;

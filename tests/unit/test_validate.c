@@ -254,7 +254,10 @@ static const struct validate_case cases[] = {
 	/* Unknown fields are ignored, whatever their type. */
 	OK("unknown fields ignored", "{" HARBOR ",\"foo\":1,\"id\":\"x\",\"nested\":{\"a\":[1,{\"b\":null}]}}", BOTH,
 	   "namespace", "n"),
-	OK("unknown field with a NUL ignored", "{" HARBOR ",\"note\":\"a\\u0000b\"}", BOTH, "address", "https://h"),
+	NO("unknown field with a NUL refused, naming it", "{" HARBOR ",\"note\":\"a\\u0000b\"}", BOTH,
+	   "note must not contain the character U+0000"),
+	NO("key with a NUL refused", "{" HARBOR ",\"addr\\u0000ess\":\"x\"}", BOTH,
+	   "an object key must not contain the character U+0000"),
 
 	/* U+0000 is refused in every string field, naming it. */
 	NUL("registry_id", HARBOR),
@@ -287,8 +290,10 @@ static const struct validate_case cases[] = {
 	OK("valid four-byte UTF-8", "{" ADDR "," PROV ",\"namespace\":\"\xf0\x9f\x98\x80\"}", BOTH, "namespace",
 	   "\xf0\x9f\x98\x80"),
 	/* json-c 0.16 decodes a lone surrogate escape to U+FFFD, which is valid UTF-8. */
-	OK("lone surrogate escape is stored as U+FFFD", "{" ADDR "," PROV ",\"namespace\":\"\\ud800\"}", BOTH, "namespace",
-	   "\xef\xbf\xbd"),
+	NO("lone high surrogate escape refused", "{" ADDR "," PROV ",\"namespace\":\"\\ud800\"}", BOTH,
+	   "lone UTF-16 surrogate"),
+	NO("lone low surrogate escape refused", "{" ADDR "," PROV ",\"namespace\":\"\\udc00x\"}", BOTH,
+	   "lone UTF-16 surrogate"),
 	NO("raw NUL byte inside a string", "{" ADDR "," PROV ",\"namespace\":\"a\0b\"}", BOTH, "JSON"),
 	NO("raw NUL byte after the object", "{" HARBOR "}\0", BOTH, "JSON"),
 
