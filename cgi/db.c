@@ -82,6 +82,16 @@ static void mark_down(struct db *db, const char *why)
 	db_drop(db);
 }
 
+/*
+ * Server notices (a shutdown's "terminating connection", warnings) go to our
+ * log with a level, not raw to stderr as libpq's default would print them.
+ */
+static void log_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_warn("postgresql: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 /* Opens a connection, sets session limits and prepares every statement. */
 static int db_connect(struct db *db)
 {
@@ -106,6 +116,7 @@ static int db_connect(struct db *db)
 		mark_down(db, why);
 		return -1;
 	}
+	PQsetNoticeProcessor(db->conn, log_notice, NULL);
 	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opts.statement_timeout_ms);
 	const char *p[1] = { stmt_timeout };
 	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false),"

@@ -37,17 +37,18 @@ pg_as_owner() {
 	fi
 }
 
-# Print a TCP port that nothing listens on at 127.0.0.1, starting from a random one in 20000..59999.
+# Print a TCP port that nothing listens on at 127.0.0.1, starting from a random one in 20000..32767: below the
+# kernel's ephemeral range (32768..60999), where an outgoing connection could hold the port we then try to bind.
 pg_free_port() {
 	local port tries=0
-	port=$((20000 + RANDOM % 40000))
+	port=$((20000 + RANDOM % 12768))
 	while [ "$tries" -lt 200 ]; do
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			printf '%s\n' "$port"
 			return 0
 		fi
 		port=$((port + 1))
-		[ "$port" -lt 60000 ] || port=20000
+		[ "$port" -lt 32768 ] || port=20000
 		tries=$((tries + 1))
 	done
 	echo "pg_free_port: no free port found" >&2
