@@ -37,7 +37,8 @@ DEB_HEADERS = /usr/include/fcgiapp.h:libfcgi-dev /usr/include/json-c/json.h:libj
 	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev \
 	/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
 
-.PHONY: all build deps test run db bench clean unit asan valgrind
+.PHONY: all build deps test run db bench clean unit asan valgrind fuzz
+FUZZ_SECONDS ?= 60
 all: build
 build: $(OUT)imagereg-fcgi $(OUT)imagereg
 
@@ -82,6 +83,10 @@ test: deps
 	$(MAKE) WERROR=1 build unit
 	$(MAKE) WERROR=1 asan
 	bash tests/run.sh
+
+# Each libFuzzer harness for FUZZ_SECONDS (make test runs them for 20 s).
+fuzz: deps
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The end-to-end suite with every responder process under valgrind memcheck.
 valgrind: deps build

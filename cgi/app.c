@@ -158,8 +158,10 @@ void app_handle(const struct req_io *io, const struct app *app)
 			goto out;
 	} else {
 		const char *user = io->param(io->ctx, "REMOTE_USER");
+		/* nginx's user name goes to the audit trail: whole and UTF-8, or not at all. */
+		int usable = user && *user && strlen(user) <= ACTOR_MAX && utf8_valid(user, strlen(user));
 
-		snprintf(r.actor, sizeof r.actor, "%s", user && *user ? user : "unauthenticated");
+		snprintf(r.actor, sizeof r.actor, "%s", usable ? user : "unauthenticated");
 	}
 	if ((route->flags & ROUTE_BODY) && read_body(&r) < 0)
 		goto out;

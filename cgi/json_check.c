@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Keys longer than this are compared in their raw (escaped) form. */
+/* Room for a decoded key; longer keys are refused (no field name is near it). */
 #define KEY_DECODED_MAX 128
 
 struct scan {
@@ -69,8 +69,8 @@ static size_t put_utf8(char *out, size_t n, unsigned cp)
 }
 
 /*
- * Scans a string at s->p.  When key is set, also decodes it into key (up to
- * KEY_DECODED_MAX bytes; *key_len = (size_t)-1 when longer).
+ * Scans a string at s->p.  When key is set, also decodes it into key and
+ * refuses a key that does not fit KEY_DECODED_MAX bytes.
  */
 static int scan_string(struct scan *s, char *key, size_t *key_len)
 {
@@ -144,8 +144,14 @@ static int scan_string(struct scan *s, char *key, size_t *key_len)
 	if (s->p >= s->end)
 		return fail(s, "unterminated string");
 	s->p++;
+	/* Raw forms are not comparable ("a" and "\\u0061"), so every key must decode. */
+	if (key != NULL && overflow) {
+		snprintf(s->err, s->errsize, "request body has an object key longer than %d bytes",
+			 KEY_DECODED_MAX - 4);
+		return 0;
+	}
 	if (key_len != NULL)
-		*key_len = overflow ? (size_t)-1 : n;
+		*key_len = n;
 	return 1;
 }
 
@@ -193,18 +199,16 @@ static int scan_literal(struct scan *s, const char *word)
 
 static int scan_value(struct scan *s);
 
-/* A key seen in the current object: decoded, or raw when too long to decode. */
+/* A key seen in the current object, unescaped. */
 struct seen_key {
-	const char *raw;
-	size_t raw_len;
 	char decoded[KEY_DECODED_MAX];
-	size_t len;             /* (size_t)-1: compare raw */
+	size_t len;
 };
 
 /* 1 when a key can be quoted in a message: short printable ASCII. */
 static int key_printable(const struct seen_key *k)
 {
-	if (k->len == (size_t)-1 || k->len == 0 || k->len > 32)
+	if (k->len == 0 || k->len > 32)
 		return 0;
 	for (size_t j = 0; j < k->len; j++)
 		if (k->decoded[j] <= 0x20 || k->decoded[j] >= 0x7f || k->decoded[j] == '"')
@@ -235,15 +239,10 @@ static int scan_object(struct scan *s)
 		struct seen_key k;
 
 		skip_ws(s);
-		k.raw = s->p;
 		if (!scan_string(s, k.decoded, &k.len))
 			goto out_fail;
-		k.raw_len = (size_t)(s->p - k.raw);
 		for (size_t i = 0; i < count; i++) {
-			int same = k.len == (size_t)-1 || keys[i].len == (size_t)-1
-				? k.raw_len == keys[i].raw_len && memcmp(k.raw, keys[i].raw, k.raw_len) == 0
-				: k.len == keys[i].len && memcmp(k.decoded, keys[i].decoded, k.len) == 0;
-			if (same) {
+			if (k.len == keys[i].len && memcmp(k.decoded, keys[i].decoded, k.len) == 0) {
 				if (key_printable(&k))
 					snprintf(s->err, s->errsize, "request body has the key \"%.*s\" twice",
 						 (int)k.len, k.decoded);
