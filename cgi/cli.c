@@ -91,8 +91,9 @@ static int load_key(const char *path, struct seal_key *key)
 	return -1;
 }
 
-static int cmd_migrate(PGconn *conn, int argc, char **argv)
+static int cmd_migrate(PGconn *conn, const struct config *cfg, int argc, char **argv)
 {
+	(void)cfg;
 	const char *dir = getenv("IMAGEREG_SQL_DIR");
 
 	if (dir == NULL || *dir == '\0')
@@ -165,8 +166,9 @@ static int token_revoke(PGconn *conn, const char *name)
 	return rc;
 }
 
-static int cmd_token(PGconn *conn, int argc, char **argv)
+static int cmd_token(PGconn *conn, const struct config *cfg, int argc, char **argv)
 {
+	(void)cfg;
 	if (argc == 4 && strcmp(argv[0], "create") == 0 && strcmp(argv[2], "--scope") == 0 &&
 	    (strcmp(argv[3], "read") == 0 || strcmp(argv[3], "write") == 0))
 		return token_create(conn, argv[1], argv[3]);
@@ -214,7 +216,8 @@ static char *open_column(const struct seal_key *key, const PGresult *res, int co
 	return plain;
 }
 
-static int cmd_credentials(PGconn *conn, const struct config *cfg, int argc, char **argv, int docker)
+/* `credentials ID` (docker = 0) or `docker-config [ID]` (docker = 1). */
+static int show_credentials(PGconn *conn, const struct config *cfg, int argc, char **argv, int docker)
 {
 	struct seal_key key;
 	PGresult *res;
@@ -361,41 +364,52 @@ wipe:
 	return rc;
 }
 
+static int cmd_credentials(PGconn *conn, const struct config *cfg, int argc, char **argv)
+{
+	return show_credentials(conn, cfg, argc, argv, 0);
+}
+
+static int cmd_docker_config(PGconn *conn, const struct config *cfg, int argc, char **argv)
+{
+	return show_credentials(conn, cfg, argc, argv, 1);
+}
+
+/* One line per command: its word and what runs it (arguments after the word). */
+static const struct command {
+	const char *name;
+	int (*run)(PGconn *conn, const struct config *cfg, int argc, char **argv);
+} commands[] = {
+	{ "migrate", cmd_migrate },
+	{ "token", cmd_token },
+	{ "credentials", cmd_credentials },
+	{ "docker-config", cmd_docker_config },
+	{ "key", cmd_key },
+};
+
 int main(int argc, char **argv)
 {
+	const struct command *cmd = NULL;
 	struct config cfg;
 	PGconn *conn;
 	int rc;
 
-	if (config_load(&cfg) < 0)
-		return 2;
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		return 0;
 	}
-	static const char *const commands[] = {
-		"migrate", "token", "credentials", "docker-config", "key",
-	};
-	int known = 0;
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		known |= strcmp(argv[1], commands[i]) == 0;
-	if (!known) {
+	for (size_t i = 0; argc >= 2 && i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
 		usage(stderr);
 		return 2;
 	}
+	if (config_load(&cfg) < 0)
+		return 2;
 	conn = connect_db(&cfg);
 	if (conn == NULL)
 		return 1;
-	if (strcmp(argv[1], "migrate") == 0)
-		rc = cmd_migrate(conn, argc - 2, argv + 2);
-	else if (strcmp(argv[1], "token") == 0)
-		rc = cmd_token(conn, argc - 2, argv + 2);
-	else if (strcmp(argv[1], "credentials") == 0)
-		rc = cmd_credentials(conn, &cfg, argc - 2, argv + 2, 0);
-	else if (strcmp(argv[1], "docker-config") == 0)
-		rc = cmd_credentials(conn, &cfg, argc - 2, argv + 2, 1);
-	else
-		rc = cmd_key(conn, &cfg, argc - 2, argv + 2);
+	rc = cmd->run(conn, &cfg, argc - 2, argv + 2);
 	PQfinish(conn);
 	return rc;
 }
