@@ -243,6 +243,19 @@ int address_valid(const char *s, char *err, size_t errsize)
 		snprintf(err, errsize, "address must include a host name");
 		return 0;
 	}
+	/* A DNS name or IPv4 address, or an [IPv6] literal: nothing a URL parser could read two ways. */
+	for (size_t i = 0; i < host_len; i++) {
+		char c = auth[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '-' || c == '.' || c == '_' ||
+			 (auth[0] == '[' && (c == ':' || c == '[' || c == ']'));
+
+		if (!ok) {
+			snprintf(err, errsize, "address host may contain only letters, digits, '-', '.' and '_',"
+				 " or be an [IPv6] literal");
+			return 0;
+		}
+	}
 	if (host_len < auth_len) {
 		const char *port = auth + host_len;
 		size_t port_len = auth_len - host_len - 1;
