@@ -29,7 +29,7 @@ cleanup() {
 	for d in "$work"/*/; do
 		stack_stop "$d"
 	done
-	rm -rf "$work"
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -131,7 +131,7 @@ for s in $suites; do
 	valgrind)
 		# memcheck is 20-50 times slower: a lighter load, and E2E_FILTER to run a part.
 		LOAD_SECONDS=5 LOAD_CONCURRENCY=8 IMAGEREG_WORKERS=2 \
-		IMAGEREG_WRAP="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
+		IMAGEREG_WRAP="valgrind --leak-check=full --errors-for-leak-kinds=definite \
 --log-file=$work/valgrind/valgrind.%p.log" suite valgrind/e2e in_stack valgrind python3 tests/e2e/run.py ${E2E_FILTER:-}
 		check "valgrind: 0 errors, 0 bytes definitely lost" valgrind_clean "$work/valgrind"
 		;;
