@@ -52,8 +52,8 @@ static int read_body(struct req *r)
 		return -1;
 	}
 	/* Refused before reading a byte, so a huge body costs us nothing. */
-	if (len > MAX_BODY_BYTES) {
-		resp_error(r, 413, "request body is larger than %d bytes", MAX_BODY_BYTES);
+	if (len > r->max_body) {
+		resp_error(r, 413, "request body is larger than %d bytes", r->max_body);
 		return -1;
 	}
 	buf = malloc((size_t)len + 1);
@@ -112,9 +112,48 @@ static int raw_path_suspicious(const char *uri)
 	return 0;
 }
 
+/* 1 when origin is one of the space-separated allowed origins, exactly. */
+static int origin_allowed(const char *allowed, const char *origin)
+{
+	size_t n = strlen(origin);
+
+	if (allowed == NULL || n == 0 || strpbrk(origin, "\r\n ") != NULL || n > 200)
+		return 0;
+	for (const char *a = allowed; *a != '\0';) {
+		size_t len = strcspn(a, " \t");
+
+		if (len == n && memcmp(a, origin, n) == 0)
+			return 1;
+		a += len;
+		a += strspn(a, " \t");
+	}
+	return 0;
+}
+
+/*
+ * A CORS preflight (OPTIONS with Access-Control-Request-Method from an
+ * allowed origin, on a known path): answered 204 without a token, as browsers
+ * send none.  Returns 1 when it answered.
+ */
+static int preflight(struct req *r, const char *allow)
+{
+	char headers[256];
+
+	if (r->cors[0] == '\0' || strcmp(r->method, "OPTIONS") != 0 ||
+	    r->io->param(r->io->ctx, "HTTP_ACCESS_CONTROL_REQUEST_METHOD") == NULL)
+		return 0;
+	snprintf(headers, sizeof headers,
+		 "Access-Control-Allow-Methods: %s\r\n"
+		 "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+		 "Access-Control-Max-Age: 600\r\n", allow);
+	resp_empty(r, 204, headers);
+	return 1;
+}
+
 void app_handle(const struct req_io *io, const struct app *app)
 {
-	struct req r = { .io = io, .db = app->db, .key = app->key };
+	struct req r = { .io = io, .db = app->db, .key = app->key,
+			 .max_body = app->max_body > 0 ? app->max_body : MAX_BODY_BYTES };
 	const struct route *route;
 	char id[REGISTRY_ID_LEN + 2], allow[64];
 	size_t id_len = 0;
@@ -126,6 +165,9 @@ void app_handle(const struct req_io *io, const struct app *app)
 		r.method = "";
 	if (r.path == NULL || r.path[0] == '\0')
 		r.path = "/";
+	const char *origin = io->param(io->ctx, "HTTP_ORIGIN");
+	if (origin != NULL && origin_allowed(app->cors_origins, origin))
+		snprintf(r.cors, sizeof r.cors, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n", origin);
 	if (raw_path_suspicious(io->param(io->ctx, "REQUEST_URI"))) {
 		resp_error(&r, 400, "path must not contain encoded slashes, encoded dots or dot segments");
 		goto out;
@@ -137,6 +179,8 @@ void app_handle(const struct req_io *io, const struct app *app)
 	case ROUTE_NO_METHOD: {
 		char header[96];
 
+		if (preflight(&r, allow))
+			goto out;
 		snprintf(header, sizeof header, "Allow: %s\r\n", allow);
 		resp_error_h(&r, 405, header, "method not allowed; allowed: %s", allow);
 		goto out;
@@ -153,7 +197,9 @@ void app_handle(const struct req_io *io, const struct app *app)
 		memcpy(r.id, id, REGISTRY_ID_LEN + 1);
 	}
 	/* Before the body is read: strangers cannot make us parse a megabyte. */
-	if (app->auth) {
+	if (route->flags & ROUTE_PUBLIC) {
+		snprintf(r.actor, sizeof r.actor, "-");
+	} else if (app->auth) {
 		if (auth_check(&r, (route->flags & ROUTE_WRITE) != 0) < 0)
 			goto out;
 	} else {

@@ -404,7 +404,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&cfg) < 0)
+	if (config_load(&cfg, NULL) < 0)
 		return 2;
 	conn = connect_db(&cfg);
 	if (conn == NULL)

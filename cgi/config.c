@@ -1,4 +1,4 @@
-/* config.c - the settings table: one line per setting, defaults and help. */
+/* config.c - the settings table: one line per setting, its file key, variable, default and help. */
 #include "config.h"
 #include "log.h"
 
@@ -8,41 +8,66 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum setting_type { SETTING_STRING, SETTING_INT };
+enum setting_type { SETTING_STRING, SETTING_INT, SETTING_ENUM };
 
 static const struct setting {
+	const char *key;
 	const char *env;
 	enum setting_type type;
 	size_t offset;
 	const char *def;
-	int min, max;
+	int min, max;           /* SETTING_INT */
+	const char *choices;    /* SETTING_ENUM: space-separated */
 	const char *help;
 } settings[] = {
-	{ "IMAGEREG_DSN", SETTING_STRING, offsetof(struct config, dsn), "", 0, 0,
-	  "libpq connection string; empty uses libpq's PG* environment" },
-	{ "IMAGEREG_LISTEN", SETTING_STRING, offsetof(struct config, listen), "", 0, 0,
-	  "unix:PATH or HOST:PORT to listen on (same as --listen)" },
-	{ "IMAGEREG_WORKERS", SETTING_INT, offsetof(struct config, workers), "8", 1, 256,
-	  "worker processes when listening" },
-	{ "IMAGEREG_STATEMENT_TIMEOUT_MS", SETTING_INT, offsetof(struct config, statement_timeout_ms), "5000", 1, 600000,
-	  "PostgreSQL statement_timeout for every query, in milliseconds" },
-	{ "IMAGEREG_CONNECT_TIMEOUT", SETTING_INT, offsetof(struct config, connect_timeout_s), "3", 1, 60,
-	  "seconds to wait for a PostgreSQL connection (libpq connect_timeout)" },
-	{ "IMAGEREG_LOG_LEVEL", SETTING_STRING, offsetof(struct config, log_level), "info", 0, 0,
-	  "debug, info, warn or error" },
-	{ "IMAGEREG_KEY_FILE", SETTING_STRING, offsetof(struct config, key_file), "/etc/imagereg/key", 0, 0,
+	{ "dsn", "IMAGEREG_DSN", SETTING_STRING, offsetof(struct config, dsn), "", 0, 0, NULL,
+	  "libpq connection string of the responder; empty uses libpq's PG* environment" },
+	{ "admin_dsn", "IMAGEREG_ADMIN_DSN", SETTING_STRING, offsetof(struct config, admin_dsn), "", 0, 0, NULL,
+	  "libpq connection string of the imagereg CLI; empty uses dsn" },
+	{ "key_file", "IMAGEREG_KEY_FILE", SETTING_STRING, offsetof(struct config, key_file), "/etc/imagereg/key", 0, 0, NULL,
 	  "32-byte key (raw or 64 hex) sealing registry credentials; mode 0600" },
-	{ "IMAGEREG_AUTH", SETTING_STRING, offsetof(struct config, auth), "on", 0, 0,
+	{ "listen", "IMAGEREG_LISTEN", SETTING_STRING, offsetof(struct config, listen), "", 0, 0, NULL,
+	  "unix:PATH or HOST:PORT to listen on (same as --listen); empty: fd 3 from systemd or fd 0" },
+	{ "workers", "IMAGEREG_WORKERS", SETTING_INT, offsetof(struct config, workers), "8", 1, 256, NULL,
+	  "worker processes" },
+	{ "max_body", "IMAGEREG_MAX_BODY", SETTING_INT, offsetof(struct config, max_body), "1048576", 1024, 16777216, NULL,
+	  "largest request body in bytes; keep nginx's client_max_body_size the same" },
+	{ "statement_timeout", "IMAGEREG_STATEMENT_TIMEOUT", SETTING_INT, offsetof(struct config, statement_timeout_ms), "5000", 1, 600000, NULL,
+	  "PostgreSQL statement_timeout of every query, in milliseconds" },
+	{ "connect_timeout", "IMAGEREG_CONNECT_TIMEOUT", SETTING_INT, offsetof(struct config, connect_timeout_s), "3", 1, 60, NULL,
+	  "seconds to wait for a PostgreSQL connection (libpq connect_timeout)" },
+	{ "log_level", "IMAGEREG_LOG_LEVEL", SETTING_ENUM, offsetof(struct config, log_level), "info", 0, 0, "debug info warn error",
+	  "lowest level logged: debug, info, warn or error" },
+	{ "auth", "IMAGEREG_AUTH", SETTING_ENUM, offsetof(struct config, auth), "on", 0, 0, "on off",
 	  "on: every request needs a bearer token; off: only behind nginx auth_request" },
-	{ "IMAGEREG_ADMIN_DSN", SETTING_STRING, offsetof(struct config, admin_dsn), "", 0, 0,
-	  "libpq connection string for the imagereg CLI (token, key, credentials); empty: IMAGEREG_DSN" },
+	{ "cors_origins", "IMAGEREG_CORS_ORIGINS", SETTING_STRING, offsetof(struct config, cors_origins), "", 0, 0, NULL,
+	  "origins (scheme://host[:port], space-separated) whose browser consoles may call the API; empty: CORS off" },
 };
 
-static int set_one(struct config *cfg, const struct setting *s, const char *value)
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+
+/* 1 when word is one of the space-separated choices. */
+static int one_of(const char *choices, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *c = choices; *c; c += strcspn(c, " "), c += *c == ' ')
+		if (strncmp(c, word, n) == 0 && (c[n] == ' ' || c[n] == '\0') && n > 0)
+			return 1;
+	return 0;
+}
+
+/* Stores value in the setting; on error writes the reason to why. */
+static int set_one(struct config *cfg, const struct setting *s, const char *value,
+		   char *why, size_t whysize)
 {
 	char *slot = (char *)cfg + s->offset;
 
-	if (s->type == SETTING_STRING) {
+	if (s->type == SETTING_ENUM && !one_of(s->choices, value)) {
+		snprintf(why, whysize, "must be one of: %s", s->choices);
+		return -1;
+	}
+	if (s->type != SETTING_INT) {
 		*(const char **)slot = value;
 		return 0;
 	}
@@ -52,40 +77,133 @@ static int set_one(struct config *cfg, const struct setting *s, const char *valu
 	errno = 0;
 	n = strtol(value, &end, 10);
 	if (errno != 0 || end == value || *end != '\0' || n < s->min || n > s->max) {
-		fprintf(stderr, "imagereg: %s must be a whole number from %d to %d\n",
-			s->env, s->min, s->max);
+		snprintf(why, whysize, "must be a whole number from %d to %d", s->min, s->max);
 		return -1;
 	}
 	*(int *)slot = (int)n;
 	return 0;
 }
 
-int config_load(struct config *cfg)
+static const struct setting *find_key(const char *key)
 {
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-		const char *env = getenv(settings[i].env);
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].key, key) == 0)
+			return &settings[i];
+	return NULL;
+}
 
-		if (set_one(cfg, &settings[i], settings[i].def) < 0)
-			return -1;
-		if (env != NULL && set_one(cfg, &settings[i], env) < 0)
-			return -1;
-	}
-	if (log_level_parse(cfg->log_level) < 0) {
-		fprintf(stderr, "imagereg: IMAGEREG_LOG_LEVEL must be debug, info, warn or error\n");
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+/*
+ * Reads "key = value" lines; # starts a comment line.  Values are kept in
+ * cfg->storage (the whole file, edited in place).  -1 after printing
+ * FILE:LINE: problem.
+ */
+static int read_file(struct config *cfg, const char *path, int must_exist)
+{
+	FILE *f = fopen(path, "r");
+	long size;
+	char why[128];
+
+	if (f == NULL) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
 		return -1;
 	}
-	log_set_level((enum log_level)log_level_parse(cfg->log_level));
-	if (strcmp(cfg->auth, "on") != 0 && strcmp(cfg->auth, "off") != 0) {
-		fprintf(stderr, "imagereg: IMAGEREG_AUTH must be on or off\n");
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || size > 1024 * 1024 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (cfg->storage = malloc((size_t)size + 1)) == NULL ||
+	    fread(cfg->storage, 1, (size_t)size, f) != (size_t)size) {
+		fprintf(stderr, "%s: cannot read\n", path);
+		fclose(f);
 		return -1;
+	}
+	fclose(f);
+	cfg->storage[size] = '\0';
+	char *line = cfg->storage;
+	for (int lineno = 1; line != NULL; lineno++) {
+		char *next = strchr(line, '\n'), *key, *eq, *value;
+		const struct setting *s;
+
+		if (next != NULL)
+			*next++ = '\0';
+		key = trim(line);
+		line = next;
+		if (*key == '\0' || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			fprintf(stderr, "%s:%d: expected key = value\n", path, lineno);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(key);
+		value = trim(eq + 1);
+		s = find_key(key);
+		if (s == NULL) {
+			fprintf(stderr, "%s:%d: unknown key \"%s\"\n", path, lineno, key);
+			return -1;
+		}
+		if (set_one(cfg, s, value, why, sizeof why) < 0) {
+			fprintf(stderr, "%s:%d: %s %s\n", path, lineno, key, why);
+			return -1;
+		}
 	}
 	return 0;
 }
 
+int config_load(struct config *cfg, const char *path)
+{
+	char why[128];
+	int must_exist = 1;
+
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (set_one(cfg, &settings[i], settings[i].def, why, sizeof why) < 0)
+			return -1;      /* a bad default: a bug caught by any test */
+	if (path == NULL)
+		path = getenv("IMAGEREG_CONFIG");
+	if (path == NULL || *path == '\0') {
+		path = CONFIG_DEFAULT_PATH;
+		must_exist = 0;
+	}
+	if (read_file(cfg, path, must_exist) < 0)
+		goto fail;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const char *env = getenv(settings[i].env);
+
+		if (env != NULL && set_one(cfg, &settings[i], env, why, sizeof why) < 0) {
+			fprintf(stderr, "imagereg: %s %s\n", settings[i].env, why);
+			goto fail;
+		}
+	}
+	log_set_level((enum log_level)log_level_parse(cfg->log_level));
+	return 0;
+fail:
+	config_free(cfg);
+	return -1;
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->storage);
+	cfg->storage = NULL;
+}
+
 void config_usage(void)
 {
-	fprintf(stderr, "Environment:\n");
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
-		fprintf(stderr, "  %-30s %s (default \"%s\")\n", settings[i].env,
-			settings[i].help, settings[i].def);
+	fprintf(stderr, "Settings (config file key, environment variable, default):\n");
+	for (size_t i = 0; i < NSETTINGS; i++)
+		fprintf(stderr, "  %-18s %-28s \"%s\"\n      %s\n", settings[i].key, settings[i].env,
+			settings[i].def, settings[i].help);
 }

@@ -1,27 +1,39 @@
-/* config.h - settings, declared once in a table, read from the environment. */
+/*
+ * config.h - settings, declared once in a table: defaults, then the config
+ * file (key = value), then IMAGEREG_* environment variables.
+ */
 #ifndef IMAGEREG_CONFIG_H
 #define IMAGEREG_CONFIG_H
 
+#define CONFIG_DEFAULT_PATH "/etc/imagereg/imagereg.conf"
+
 struct config {
-	const char *dsn;            /* IMAGEREG_DSN: libpq conninfo */
-	const char *listen;         /* IMAGEREG_LISTEN: unix:PATH or HOST:PORT */
-	int workers;                /* IMAGEREG_WORKERS */
-	int statement_timeout_ms;   /* IMAGEREG_STATEMENT_TIMEOUT_MS */
-	int connect_timeout_s;      /* IMAGEREG_CONNECT_TIMEOUT */
-	const char *log_level;      /* IMAGEREG_LOG_LEVEL */
-	const char *key_file;       /* IMAGEREG_KEY_FILE: the at-rest key */
-	const char *auth;           /* IMAGEREG_AUTH: "on", or "off" behind nginx auth_request */
-	const char *admin_dsn;      /* IMAGEREG_ADMIN_DSN: what the CLI connects as */
+	const char *dsn;            /* dsn, IMAGEREG_DSN: libpq conninfo */
+	const char *admin_dsn;      /* admin_dsn, IMAGEREG_ADMIN_DSN: what the CLI connects as */
+	const char *key_file;       /* key_file, IMAGEREG_KEY_FILE: the at-rest key */
+	const char *listen;         /* listen, IMAGEREG_LISTEN: unix:PATH or HOST:PORT */
+	int workers;                /* workers, IMAGEREG_WORKERS */
+	int max_body;               /* max_body, IMAGEREG_MAX_BODY: bytes */
+	int statement_timeout_ms;   /* statement_timeout, IMAGEREG_STATEMENT_TIMEOUT */
+	int connect_timeout_s;      /* connect_timeout, IMAGEREG_CONNECT_TIMEOUT */
+	const char *log_level;      /* log_level, IMAGEREG_LOG_LEVEL */
+	const char *auth;           /* auth, IMAGEREG_AUTH: "on", or "off" behind nginx auth_request */
+	const char *cors_origins;   /* cors_origins, IMAGEREG_CORS_ORIGINS: space-separated */
+	char *storage;              /* owns the strings read from the file */
 };
 
 /*
- * Fills *cfg with defaults, then the IMAGEREG_* environment.  Returns 0, or
- * -1 after printing which variable is wrong to stderr.  Strings point into
- * the environment or static storage.
+ * Fills *cfg: defaults, then the file (path, else IMAGEREG_CONFIG, else
+ * CONFIG_DEFAULT_PATH, which may be absent; a file named explicitly must
+ * exist), then the environment.  Returns 0, or -1 after printing
+ * "FILE:LINE: problem" or the variable at fault to stderr.  Free with
+ * config_free.
  */
-int config_load(struct config *cfg);
+int config_load(struct config *cfg, const char *path);
 
-/* Prints every setting with its variable, default and meaning. */
+void config_free(struct config *cfg);
+
+/* Prints every setting: file key, variable, default and meaning. */
 void config_usage(void);
 
 #endif

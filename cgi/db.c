@@ -33,6 +33,7 @@ static const struct statement {
 	/* Stamps last_used_at at most once a minute: repeating it is harmless. */
 	[STMT_TOKEN_CHECK] = { "token_check", 1, 1,
 		"SELECT name, scope FROM imagereg_token_check($1::bytea)" },
+	[STMT_HEALTH] = { "health", 0, 1, "SELECT 1" },
 };
 
 /* Client messages for the named constraints of sql/. */

@@ -238,3 +238,17 @@ void h_registry_delete(struct req *r)
 out:
 	PQclear(res);
 }
+
+/* 200 {"status":"ok","database":"up"} or 503 {"status":"degraded","database":"down"}. */
+void h_health(struct req *r)
+{
+	PGresult *res = db_exec(r->db, STMT_HEALTH, NULL);
+	int up = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "status", json_object_new_string(up ? "ok" : "degraded"));
+	json_object_object_add(obj, "database", json_object_new_string(up ? "up" : "down"));
+	resp_json(r, up ? 200 : 503, NULL, obj);
+	json_object_put(obj);
+	PQclear(res);
+}

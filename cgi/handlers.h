@@ -9,5 +9,6 @@ void h_registry_create(struct req *r);
 void h_registry_get(struct req *r);
 void h_registry_update(struct req *r);
 void h_registry_delete(struct req *r);
+void h_health(struct req *r);
 
 #endif

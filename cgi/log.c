@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const level_names[LOG__MAX] = {
@@ -36,7 +37,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level < min_level)
 		return;
-	n = snprintf(line, sizeof line, "%s imagereg[%ld]: ", level_names[level], (long)getpid());
+	/* UTC with milliseconds: sortable, and the same in every time zone. */
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+	n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s imagereg[%ld]: ",
+		      ts.tv_nsec / 1000000, level_names[level], (long)getpid());
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);

@@ -11,7 +11,8 @@ void log_set_level(enum log_level level);
 int log_level_parse(const char *name);
 
 /*
- * Writes one line "LEVEL imagereg[pid]: message" to stderr.  Callers must
+ * Writes one line "2026-11-29T22:55:22.123Z LEVEL imagereg[pid]: message"
+ * to stderr.  Callers must
  * never pass request bodies, tokens or credentials: the log is read by people
  * who are not meant to see them.
  */

@@ -17,50 +17,80 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The key every worker seals with; replaced on SIGHUP. */
+/* The key every worker seals with, and the settings it came with; replaced on SIGHUP. */
 static struct seal_key key;
+static struct config current;
+static const char *config_path;         /* --config, or NULL */
 
 /*
  * Settings and key into *opts.  Used at start and on SIGHUP; on failure
  * nothing changes (the reason is logged).
  */
-static int load(struct serve_options *opts, struct config *cfg)
+static int load(struct serve_options *opts)
 {
 	struct seal_key fresh;
+	struct config cfg;
 	char err[512];
 
-	if (config_load(cfg) < 0)
+	if (config_load(&cfg, config_path) < 0)
 		return -1;
 	/* Refuse to serve rather than store a credential we could not seal. */
-	if (seal_key_load(cfg->key_file, &fresh, err, sizeof err) < 0) {
-		log_error("%s (IMAGEREG_KEY_FILE)", err);
+	if (seal_key_load(cfg.key_file, &fresh, err, sizeof err) < 0) {
+		log_error("%s (key_file, IMAGEREG_KEY_FILE)", err);
+		config_free(&cfg);
 		return -1;
 	}
 	key = fresh;
 	seal_key_clear(&fresh);
-	opts->db.dsn = cfg->dsn;
-	opts->db.connect_timeout_s = cfg->connect_timeout_s;
-	opts->db.statement_timeout_ms = cfg->statement_timeout_ms;
+	config_free(&current);
+	current = cfg;
+	opts->db.dsn = cfg.dsn;
+	opts->db.connect_timeout_s = cfg.connect_timeout_s;
+	opts->db.statement_timeout_ms = cfg.statement_timeout_ms;
 	opts->key = &key;
-	opts->auth = strcmp(cfg->auth, "on") == 0;
+	opts->auth = strcmp(cfg.auth, "on") == 0;
+	opts->max_body = cfg.max_body;
+	opts->cors_origins = cfg.cors_origins;
 	if (!opts->auth)
-		log_warn("authentication is OFF (IMAGEREG_AUTH=off): every client may read and write;"
+		log_warn("authentication is OFF (auth = off): every client may read and write;"
 			 " only run this way behind nginx auth_request");
 	return 0;
 }
 
 static int reload(struct serve_options *opts)
 {
-	struct config cfg;
+	return load(opts);
+}
 
-	return load(opts, &cfg);
+/*
+ * The listening socket systemd passed (socket activation: LISTEN_PID is us,
+ * LISTEN_FDS is 1, the socket is fd 3), or -1.  The variables are removed so
+ * that nothing we start takes them for its own.
+ */
+static int systemd_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int fd = -1;
+
+	if (pid != NULL && fds != NULL && strtol(pid, NULL, 10) == (long)getpid()) {
+		if (strcmp(fds, "1") == 0)
+			fd = 3;
+		else
+			log_error("systemd passed %s sockets; imagereg takes exactly one", fds);
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return fd;
 }
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: imagereg-fcgi [--listen unix:PATH | HOST:PORT] [--workers N]\n"
-		"       (no --listen: serve the socket on fd 0, or one CGI request)\n\n");
+		"usage: imagereg-fcgi [--config FILE] [--listen unix:PATH | HOST:PORT] [--workers N]\n"
+		"       imagereg-fcgi [--config FILE] --check-config\n"
+		"       (no --listen: the socket systemd passes as fd 3 or spawn-fcgi as fd 0,\n"
+		"        else one CGI request)\n\n");
 	config_usage();
 }
 
@@ -89,14 +119,17 @@ static int open_listener(const char *spec)
 
 int main(int argc, char **argv)
 {
-	struct config cfg;
 	struct serve_options opts;
 	const char *listen = NULL;
-	int workers = 0;
+	int workers = 0, check_only = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
 			listen = argv[++i];
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config_path = argv[++i];
+		} else if (strcmp(argv[i], "--check-config") == 0) {
+			check_only = 1;
 		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
 			char *end;
 			long n = strtol(argv[++i], &end, 10);
@@ -115,25 +148,32 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (load(&opts, &cfg) < 0)
+	if (load(&opts) < 0)
 		return 1;
-	if (listen != NULL)
-		cfg.listen = listen;
+	if (check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	const char *spec = listen != NULL ? listen : current.listen;
 	/* spawn-fcgi -F N forks for us: one worker on fd 0 unless told otherwise. */
 	int workers_given = workers > 0 || getenv("IMAGEREG_WORKERS") != NULL;
-	if (workers > 0)
-		cfg.workers = workers;
+	int nworkers = workers > 0 ? workers : current.workers;
+	int sd = systemd_socket();
 
-	if (cfg.listen[0] != '\0') {
-		int fd = open_listener(cfg.listen);
+	if (spec[0] != '\0') {
+		int fd = open_listener(spec);
 
 		if (fd < 0)
 			return 1;
-		log_info("listening on %s", cfg.listen);
-		return supervise(fd, cfg.workers, &opts, reload);
+		log_info("listening on %s", spec);
+		return supervise(fd, nworkers, &opts, reload);
+	}
+	if (sd >= 0) {
+		log_info("serving the socket systemd passed (fd 3)");
+		return supervise(sd, nworkers, &opts, reload);
 	}
 	if (!FCGX_IsCGI())
-		return workers_given ? supervise(0, cfg.workers, &opts, reload)
+		return workers_given ? supervise(0, nworkers, &opts, reload)
 				     : worker_run_fcgi(0, &opts);
 	if (getenv("GATEWAY_INTERFACE") != NULL)
 		return worker_run_cgi(&opts);

@@ -13,6 +13,8 @@ struct app {
 	struct db *db;                  /* the worker's connection */
 	const struct seal_key *key;     /* seals credentials; NULL only in tests */
 	int auth;                       /* 1: bearer tokens required */
+	int max_body;                   /* largest body read; 0 means MAX_BODY_BYTES */
+	const char *cors_origins;       /* space-separated allowed origins; NULL or "" = off */
 };
 
 /* Longest API token name (api_token_name_shape). */
@@ -35,7 +37,7 @@ struct req_io {
 /* Length of an id: 24 lowercase hex characters, like a Mongo ObjectID. */
 #define REGISTRY_ID_LEN 24
 
-/* Largest request body we read; larger ones get 413 before any byte is read. */
+/* Default largest request body (max_body); larger ones get 413 before any byte is read. */
 #define MAX_BODY_BYTES (1024 * 1024)
 
 struct req {
@@ -48,6 +50,8 @@ struct req {
 	char id[REGISTRY_ID_LEN + 1];   /* the :id of the path, when the route has one */
 	struct json_object *body;       /* parsed body when the route takes one; owned */
 	int status;                     /* status sent, 0 until a response went out */
+	int max_body;                   /* from struct app */
+	char cors[256];                 /* CORS header lines for this origin, or "" */
 };
 
 #endif

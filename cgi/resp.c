@@ -31,12 +31,10 @@ const char *resp_reason(int status)
 	return "Internal Server Error";
 }
 
-void resp_json(struct req *r, int status, const char *extra_headers,
-	       struct json_object *obj)
+/* Writes the head and body; the one place bytes go out. */
+static void send(struct req *r, int status, const char *extra_headers, const char *body, size_t body_len)
 {
-	const char *body;
-	size_t body_len;
-	char head[512];
+	char head[1024];
 	int n;
 
 	if (r->status != 0) {
@@ -44,8 +42,6 @@ void resp_json(struct req *r, int status, const char *extra_headers,
 			  r->status, r->method, r->path);
 		return;
 	}
-	body = json_object_to_json_string_length(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &body_len);
 	/* Headers common to every answer: JSON, never cached, never sniffed. */
 	n = snprintf(head, sizeof head,
 		     "Status: %d %s\r\n"
@@ -53,8 +49,8 @@ void resp_json(struct req *r, int status, const char *extra_headers,
 		     "Content-Length: %zu\r\n"
 		     "Cache-Control: no-store\r\n"
 		     "X-Content-Type-Options: nosniff\r\n"
-		     "%s\r\n",
-		     status, resp_reason(status), body_len,
+		     "%s%s\r\n",
+		     status, resp_reason(status), body_len, r->cors,
 		     extra_headers ? extra_headers : "");
 	r->status = status;
 	if (n < 0 || (size_t)n >= sizeof head) {
@@ -63,8 +59,23 @@ void resp_json(struct req *r, int status, const char *extra_headers,
 	}
 	/* A failed write means the client went away; nothing more to do. */
 	if (r->io->write(r->io->ctx, head, n) < 0 ||
-	    r->io->write(r->io->ctx, body, (int)body_len) < 0)
+	    (body_len > 0 && r->io->write(r->io->ctx, body, (int)body_len) < 0))
 		log_debug("client went away during the response");
+}
+
+void resp_json(struct req *r, int status, const char *extra_headers,
+	       struct json_object *obj)
+{
+	size_t body_len;
+	const char *body = json_object_to_json_string_length(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &body_len);
+
+	send(r, status, extra_headers, body, body_len);
+}
+
+void resp_empty(struct req *r, int status, const char *extra_headers)
+{
+	send(r, status, extra_headers, "", 0);
 }
 
 void resp_success(struct req *r)

@@ -9,11 +9,15 @@ const char *resp_reason(int status);
 
 /*
  * Sends status and the JSON value obj (not consumed; the caller still owns
- * it).  extra_headers is NULL or complete "Name: value\r\n" lines.  Only the
- * first response of a request goes out; later calls are logged and dropped.
+ * it).  extra_headers is NULL or complete "Name: value\r\n" lines; r->cors
+ * is added too.  Only the first response of a request goes out; later calls
+ * are logged and dropped.
  */
 void resp_json(struct req *r, int status, const char *extra_headers,
 	       struct json_object *obj);
+
+/* Sends a status with headers and no body (204 to a CORS preflight). */
+void resp_empty(struct req *r, int status, const char *extra_headers);
 
 /* Sends {"message":"success"}. */
 void resp_success(struct req *r);

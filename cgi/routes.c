@@ -12,6 +12,7 @@ static const struct route routes[] = {
 	{ "GET", REGISTRY "/:id", h_registry_get, ROUTE_ID, "Show one registry" },
 	{ "PUT", REGISTRY "/:id", h_registry_update, ROUTE_ID | ROUTE_BODY | ROUTE_WRITE, "Update a registry" },
 	{ "DELETE", REGISTRY "/:id", h_registry_delete, ROUTE_ID | ROUTE_WRITE, "Delete a registry" },
+	{ "GET", "/healthz", h_health, ROUTE_PUBLIC, "Is the service and its database up" },
 };
 
 const struct route *route_table(size_t *n)

@@ -9,6 +9,7 @@ enum route_flag {
 	ROUTE_BODY = 1 << 0,   /* reads and parses a JSON object body */
 	ROUTE_ID = 1 << 1,     /* the path ends in a registry id, checked first */
 	ROUTE_WRITE = 1 << 2,  /* changes data */
+	ROUTE_PUBLIC = 1 << 3, /* answered without a token (health) */
 };
 
 struct route {

@@ -40,7 +40,8 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	struct sigaction sa;
 	FCGX_Request fr;
 	struct req_io io = { fcgx_param, fcgx_read, fcgx_write, &fr };
-	struct app app = { .key = opts->key, .auth = opts->auth };
+	struct app app = { .key = opts->key, .auth = opts->auth, .max_body = opts->max_body,
+			   .cors_origins = opts->cors_origins };
 	int status = 0;
 
 	/* No SA_RESTART: the signal must interrupt accept(). */
@@ -109,7 +110,8 @@ static int cgi_write(void *ctx, const char *buf, int n)
 int worker_run_cgi(const struct serve_options *opts)
 {
 	struct req_io io = { cgi_param, cgi_read, cgi_write, NULL };
-	struct app app = { .db = db_new(&opts->db), .key = opts->key, .auth = opts->auth };
+	struct app app = { .db = db_new(&opts->db), .key = opts->key, .auth = opts->auth,
+			   .max_body = opts->max_body, .cors_origins = opts->cors_origins };
 
 	if (app.db == NULL)
 		return 1;

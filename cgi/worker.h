@@ -11,6 +11,8 @@ struct serve_options {
 	struct db_options db;
 	const struct seal_key *key;
 	int auth;
+	int max_body;               /* bytes */
+	const char *cors_origins;   /* space-separated; "" = CORS off */
 };
 
 /*

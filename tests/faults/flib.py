@@ -464,11 +464,12 @@ def status_counts(recs):
     return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=lambda kv: str(kv[0])))
 
 
-LOG_LINE = re.compile(r"^(debug|info|warn|error) imagereg\[[0-9]+\]: ")
+LOG_LINE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (debug|info|warn|error) imagereg\[[0-9]+\]: ")
 
 
 def check_log_lines(t, text):
-    """README: everything the responder writes to stderr is one line with a level, `info imagereg[1234]: ...`."""
+    """README: everything the responder writes to stderr is one line with a time and a level,
+    `2026-11-29T22:55:22.123Z info imagereg[1234]: ...`."""
     bad = [line for line in text.splitlines() if line.strip() and not LOG_LINE.match(line)]
     t.check(not bad, f"{len(bad)} responder log line(s) without the documented `level imagereg[pid]: ` shape "
                      f"(e.g. {bad[0][:120]!r}{', ' + repr(bad[-1][:120]) if len(bad) > 1 else ''})" if bad else "")

@@ -104,7 +104,7 @@ static void fake_io(struct fake *f, struct req_io *io)
 }
 
 /* No database, no key, no authentication. */
-static const struct app no_db = { NULL, NULL, 0 };
+static const struct app no_db = { .db = NULL, .key = NULL, .auth = 0 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -101,7 +101,7 @@ stack_start() {
 	[ -n "$port" ] || port=$(pg_free_port) || return 1
 	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg.conf" "$dir/"
 	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$dir/imagereg.sock|g" \
-		-e "s|@USER@|$(id -un)|g" "$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
+		-e "s|@USER@|$(id -un)|g" -e "s|@ROOT@|$STACK_ROOT|g" "$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 \
 		|| { echo "stack: nginx did not start" >&2; cat "$dir/nginx-error.log" >&2; return 1; }
 	stack_wait 10 test -s "$dir/nginx.pid" || return 1

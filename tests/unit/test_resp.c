@@ -85,7 +85,7 @@ static void fake_io(struct fake *f, struct req_io *io)
 }
 
 /* No database, no key, no authentication: only checks made before a handler run. */
-static const struct app no_db = { NULL, NULL, 0 };
+static const struct app no_db = { .db = NULL, .key = NULL, .auth = 0 };
 
 /* A request context as app_handle makes one, for calling resp_* directly. */
 static void fake_req(struct req *r, const struct req_io *io)

@@ -120,6 +120,7 @@ static const struct table_case {
 	{ "GET", COLL "/:id", h_registry_get, ROUTE_ID },
 	{ "PUT", COLL "/:id", h_registry_update, ROUTE_ID | ROUTE_BODY | ROUTE_WRITE },
 	{ "DELETE", COLL "/:id", h_registry_delete, ROUTE_ID | ROUTE_WRITE },
+	{ "GET", "/healthz", h_health, ROUTE_PUBLIC },
 };
 
 static void test_table(void)
