@@ -37,7 +37,7 @@ DEB_HEADERS = /usr/include/fcgiapp.h:libfcgi-dev /usr/include/json-c/json.h:libj
 	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev \
 	/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
 
-.PHONY: all build deps test run db bench clean unit asan valgrind fuzz
+.PHONY: all build deps test run db bench clean unit asan valgrind fuzz install uninstall install-list
 FUZZ_SECONDS ?= 60
 all: build
 build: $(OUT)imagereg-fcgi $(OUT)imagereg
@@ -98,6 +98,41 @@ run: deps build
 db: build
 	cgi/imagereg migrate --dir $(SQLDIR)
 
+# Installation (FHS under PREFIX, staged under DESTDIR).  The binaries are
+# built again in cgi/install with the installed sql/ path compiled in.
+SHARE = $(PREFIX)/share/imagereg
+INSTALL_SHARE = nginx/imagereg.conf nginx/imagereg-upstream.conf nginx/imagereg-console.conf \
+	nginx/imagereg.socket nginx/imagereg.service nginx/imagereg.conf.example cgi/openapi.json
+INSTALL_SQL = $(wildcard sql/[0-9]*.sql) sql/CONSTRAINTS.txt
+INSTALL_CONSOLE = nginx/console/index.html nginx/console/console.js nginx/console/console.css
+INSTALL_MAN = cgi/man/imagereg.1:man1 cgi/man/imagereg.conf.5:man5 cgi/man/imagereg-fcgi.8:man8
+# Every file install writes, relative to DESTDIR; uninstall removes exactly these.
+INSTALLED = $(PREFIX)/sbin/imagereg-fcgi $(PREFIX)/bin/imagereg \
+	$(addprefix $(SHARE)/,$(notdir $(INSTALL_SHARE))) $(addprefix $(SHARE)/sql/,$(notdir $(INSTALL_SQL))) \
+	$(addprefix $(SHARE)/console/,$(notdir $(INSTALL_CONSOLE))) \
+	$(foreach m,$(INSTALL_MAN),$(PREFIX)/share/man/$(lastword $(subst :, ,$(m)))/$(notdir $(firstword $(subst :, ,$(m)))))
+
+install:
+	$(MAKE) BUILD=cgi/install SQLDIR=$(SHARE)/sql build
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/console
+	install -m 0755 cgi/install/imagereg-fcgi $(DESTDIR)$(PREFIX)/sbin/imagereg-fcgi
+	install -m 0755 cgi/install/imagereg $(DESTDIR)$(PREFIX)/bin/imagereg
+	install -m 0644 $(INSTALL_SHARE) $(DESTDIR)$(SHARE)/
+	install -m 0644 $(INSTALL_SQL) $(DESTDIR)$(SHARE)/sql/
+	install -m 0644 $(INSTALL_CONSOLE) $(DESTDIR)$(SHARE)/console/
+	for m in $(INSTALL_MAN); do \
+		install -d $(DESTDIR)$(PREFIX)/share/man/$${m#*:} && \
+		install -m 0644 $${m%%:*} $(DESTDIR)$(PREFIX)/share/man/$${m#*:}/ || exit 1; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/console $(DESTDIR)$(SHARE) 2>/dev/null
+
+# The list install promises, one path per line (tests compare it with what appears).
+install-list:
+	@printf '%s\n' $(INSTALLED)
+
 clean:
-	rm -rf cgi/*.o cgi/imagereg-fcgi cgi/imagereg cgi/constraints.inc cgi/asan \
+	rm -rf cgi/*.o cgi/imagereg-fcgi cgi/imagereg cgi/constraints.inc cgi/asan cgi/install \
 		$(patsubst %.c,%,$(wildcard tests/unit/test_*.c))
