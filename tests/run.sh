@@ -3,20 +3,22 @@
 # Called by `make test` after the builds.  Each suite prints "N passed, N failed"
 # last; this script adds them up, prints the total last and fails if any failed.
 #
-# Suites (default: unit sql e2e asan fuzz faults):
+# Suites (default: unit sql e2e asan fuzz faults ops console):
 #   unit      C unit tests (tests/unit, built in the tree)
 #   sql       constraint and trigger tests (tests/sql)
 #   e2e       end-to-end tests through nginx (tests/e2e)
 #   asan      unit and e2e again against the AddressSanitizer/UBSan build in cgi/asan
 #   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 20)
 #   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
+#   ops       install/uninstall, systemd units, spawn-fcgi, man pages (tests/ops)
+#   console   the browser console clicked through in headless Chromium (tests/console)
 #   valgrind  e2e with every responder process under valgrind memcheck (make valgrind)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . tests/lib/stack.sh
 
-suites=${*:-unit sql e2e asan fuzz faults}
+suites=${*:-unit sql e2e asan fuzz faults ops console}
 # The suites run on their own stacks, whatever this shell points at.
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
 	PGHOST PGPORT PGDATABASE PGUSER
@@ -136,10 +138,16 @@ for s in $suites; do
 		check "valgrind: 0 errors, 0 bytes definitely lost" valgrind_clean "$work/valgrind"
 		;;
 	fuzz)
-		[ -x tests/fuzz/run.sh ] || [ -f tests/fuzz/run.sh ] && suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"
+		suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"
 		;;
 	faults)
-		[ -f tests/faults/run.sh ] && suite faults bash tests/faults/run.sh
+		suite faults bash tests/faults/run.sh
+		;;
+	ops)
+		suite ops bash tests/ops/run.sh
+		;;
+	console)
+		suite console in_stack console node tests/console/console.test.mjs
 		;;
 	*)
 		echo "unknown suite $s" >&2
