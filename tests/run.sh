@@ -147,7 +147,8 @@ for s in $suites; do
 		suite ops bash tests/ops/run.sh
 		;;
 	console)
-		suite console in_stack console node tests/console/console.test.mjs
+		# The screenshot goes to the work dir: the committed one is refreshed by hand.
+		CONSOLE_SCREENSHOT="$work/console.png" suite console in_stack console node tests/console/console.test.mjs
 		;;
 	*)
 		echo "unknown suite $s" >&2

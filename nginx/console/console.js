@@ -229,11 +229,38 @@
 		ui.tokenInput.removeAttribute('aria-invalid');
 	}
 
+	const COL_LABELS = {
+		address: 'Address', provider: 'Provider', namespace: 'Namespace', region: 'Region',
+		is_default: 'Default', has_credentials: 'Credentials',
+	};
+
 	function cell(col, text) {
 		const td = document.createElement('td');
 		td.dataset.col = col;
+		if (COL_LABELS[col]) {
+			td.dataset.label = COL_LABELS[col]; // shown on narrow screens, where the header is hidden
+		}
 		td.textContent = text == null ? '' : String(text);
 		return td;
+	}
+
+	// An address as text nodes with <wbr> after each '.', '/' and ':', so long
+	// host names wrap at their dots (textContent stays the address itself).
+	function addressCell(address) {
+		const td = cell('address', '');
+		for (const part of String(address == null ? '' : address).split(/(?<=[./:])/)) {
+			if (td.firstChild) {
+				td.append(document.createElement('wbr'));
+			}
+			td.append(document.createTextNode(part));
+		}
+		return td;
+	}
+
+	// "2026-11-29 23:09 UTC" from an ISO 8601 time; the text itself if it is not one.
+	function when(iso) {
+		const d = new Date(iso);
+		return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 	}
 
 	function button(label, action, id, accessibleName, extraClass) {
@@ -258,12 +285,11 @@
 		if (r.is_default) {
 			tr.className = 'is-default';
 		}
-		const addr = cell('address', r.address);
+		const addr = addressCell(r.address);
 		addr.title = 'id ' + r.registry_id;
 		tr.append(addr, cell('provider', r.provider), cell('namespace', r.namespace), cell('region', r.region));
 
-		const def = document.createElement('td');
-		def.dataset.col = 'is_default';
+		const def = cell('is_default', '');
 		const badge = document.createElement('span');
 		badge.className = r.is_default ? 'badge default' : 'muted';
 		badge.textContent = r.is_default ? '★ default' : 'no';
@@ -272,7 +298,7 @@
 
 		const cred = cell('has_credentials', r.has_credentials ? 'yes' : 'no');
 		if (r.has_credentials && r.credentials_updated_at) {
-			cred.title = 'set ' + r.credentials_updated_at;
+			cred.title = 'set ' + when(r.credentials_updated_at);
 		}
 		tr.append(cred);
 
@@ -352,8 +378,8 @@
 		ui.isDefault.checked = !!r.is_default;
 		markDefaultInForm(!!r.is_default);
 		if (r.has_credentials) {
-			const when = r.credentials_updated_at ? ' (' + r.credentials_updated_at + ')' : '';
-			show(ui.credentialsState, 'credentials set' + when);
+			const at = r.credentials_updated_at ? ' (' + when(r.credentials_updated_at) + ')' : '';
+			show(ui.credentialsState, 'credentials set' + at);
 			ui.credentialsState.className = 'badge ok';
 			$('credentials-help').textContent =
 				'Write-only: an empty field keeps the stored value; type a new one to replace it.';
