@@ -150,6 +150,27 @@ static int preflight(struct req *r, const char *allow)
 	return 1;
 }
 
+/*
+ * Who is calling, into r->actor: nobody for public routes, the token's name
+ * when authentication is on (which may answer 401/403/503 and return -1),
+ * else the user nginx authenticated.
+ */
+static int identify(struct req *r, const struct app *app, unsigned flags)
+{
+	if (flags & ROUTE_PUBLIC) {
+		snprintf(r->actor, sizeof r->actor, "-");
+		return 0;
+	}
+	if (app->auth)
+		return auth_check(r, (flags & ROUTE_WRITE) != 0);
+	const char *user = r->io->param(r->io->ctx, "REMOTE_USER");
+	/* nginx's user name goes to the audit trail: whole and UTF-8, or not at all. */
+	int usable = user && *user && strlen(user) <= ACTOR_MAX && utf8_valid(user, strlen(user));
+
+	snprintf(r->actor, sizeof r->actor, "%s", usable ? user : "unauthenticated");
+	return 0;
+}
+
 void app_handle(const struct req_io *io, const struct app *app)
 {
 	struct req r = { .io = io, .db = app->db, .key = app->key,
@@ -197,18 +218,8 @@ void app_handle(const struct req_io *io, const struct app *app)
 		memcpy(r.id, id, REGISTRY_ID_LEN + 1);
 	}
 	/* Before the body is read: strangers cannot make us parse a megabyte. */
-	if (route->flags & ROUTE_PUBLIC) {
-		snprintf(r.actor, sizeof r.actor, "-");
-	} else if (app->auth) {
-		if (auth_check(&r, (route->flags & ROUTE_WRITE) != 0) < 0)
-			goto out;
-	} else {
-		const char *user = io->param(io->ctx, "REMOTE_USER");
-		/* nginx's user name goes to the audit trail: whole and UTF-8, or not at all. */
-		int usable = user && *user && strlen(user) <= ACTOR_MAX && utf8_valid(user, strlen(user));
-
-		snprintf(r.actor, sizeof r.actor, "%s", usable ? user : "unauthenticated");
-	}
+	if (identify(&r, app, route->flags) < 0)
+		goto out;
 	if ((route->flags & ROUTE_BODY) && read_body(&r) < 0)
 		goto out;
 	route->handler(&r);
