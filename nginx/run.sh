@@ -25,6 +25,7 @@ url="http://127.0.0.1:$port"
 cat <<MSG
 
 imagereg is running at $url/openapi/system/registry
+  console: $url/registry-console/   health: $url/healthz
   logs:  $state/imagereg.log, $state/nginx-error.log
   key:   $IMAGEREG_KEY_FILE (seals registry credentials; keep it)
   token: $IMAGEREG_TOKEN_NAME (write scope; shown only now)
