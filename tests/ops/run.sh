@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# tests/ops/run.sh - the deployment tests: systemd units, spawn-fcgi, socket
+# activation, the config file, the manual pages.
+#
+#   bash tests/ops/run.sh [NAME...]       (NAME: t_man, t_systemd, ...; default: every tests/ops/t_*.sh)
+#
+# Each test runs as `bash tests/ops/t_NAME.sh DIR` in a directory of its own under
+# /tmp and prints one `ok - NAME` or `not ok - NAME: reason` line; the test's
+# `# ` notes and last lines are shown when it fails (VERBOSE=1: always).  Each
+# test has a time limit (OPS_TIME_LIMIT, default 240 s): past it the test gets
+# SIGTERM (it then stops what it started), SIGKILL 20 s later.  Afterwards
+# whatever it left running is stopped by the PIDs recorded under DIR (never by
+# name): DIR/tracked (tests/ops/lib.sh), nginx and stack pid files, clusters.
+# DIR is removed when the test passed and kept (path printed) when it failed;
+# KEEP=1 keeps every DIR.
+# Last line: `N passed, N failed`; the exit status is 1 when any test failed.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 2
+. tests/ops/lib.sh
+
+LIMIT=${OPS_TIME_LIMIT:-240}
+GRACE=20
+# The tests start their own stacks, whatever this shell points at.
+unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_URL IMAGEREG_TOKEN IMAGEREG_CONFIG \
+	IMAGEREG_LISTEN IMAGEREG_WORKERS LISTEN_FDS LISTEN_PID PGHOST PGPORT PGUSER PGDATABASE
+
+passed=0 failed=0
+current_pid='' current_dir=''
+
+# Stops by PID whatever a test left under DIR.
+cleanup_dir() {
+	local dir=$1 d
+	[ -d "$dir" ] || return 0
+	ops_stop_tracked "$dir"
+	# Our own nginx instances first (they talk to our responders), then stacks.
+	for d in "$dir" "$dir"/*/; do
+		d=${d%/}
+		[ -f "$d/nginx.conf" ] && [ ! -f "$d/imagereg.pid" ] && ops_nginx_stop "$d"
+	done
+	for d in "$dir" "$dir"/*/; do
+		d=${d%/}
+		{ [ -f "$d/imagereg.pid" ] || [ -d "$d/pg" ]; } && stack_stop "$d" >/dev/null 2>&1
+	done
+	return 0
+}
+
+on_exit() {
+	if [ -n "$current_pid" ] && kill -0 "$current_pid" 2>/dev/null; then
+		kill -TERM "$current_pid" 2>/dev/null
+		wait "$current_pid" 2>/dev/null
+	fi
+	[ -n "$current_dir" ] && cleanup_dir "$current_dir"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# run_one NAME: one test, its result line, the counts.
+run_one() {
+	local name=$1 dir out rc reason i=0 timed_out=''
+	dir=$(mktemp -d "/tmp/imagereg-ops-$name.XXXXXX") || { echo "not ok - $name: mktemp failed"; failed=$((failed + 1)); return; }
+	chmod 0755 "$dir"
+	out="$dir/output"
+	current_dir=$dir
+	bash "tests/ops/$name.sh" "$dir" >"$out" 2>&1 </dev/null &
+	current_pid=$!
+	while kill -0 "$current_pid" 2>/dev/null; do
+		if [ "$i" -ge $((LIMIT * 10)) ]; then
+			timed_out=1
+			kill -TERM "$current_pid" 2>/dev/null
+			local j=0
+			while kill -0 "$current_pid" 2>/dev/null && [ "$j" -lt $((GRACE * 10)) ]; do
+				sleep 0.1
+				j=$((j + 1))
+			done
+			kill -KILL "$current_pid" 2>/dev/null
+			break
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$current_pid"
+	rc=$?
+	current_pid=''
+	cleanup_dir "$dir"
+	current_dir=''
+	if [ -z "$timed_out" ] && [ "$rc" -eq 0 ]; then
+		echo "ok - $name"
+		[ -n "${VERBOSE:-}" ] && sed 's/^/    /' "$out"
+		passed=$((passed + 1))
+		[ -n "${KEEP:-}" ] || rm -rf "$dir"
+		return
+	fi
+	if [ -n "$timed_out" ]; then
+		reason="no result within ${LIMIT}s"
+	else
+		# The last FAIL: line, else the last line that is not a note, else the status.
+		reason=$(sed -n 's/^FAIL: //p' "$out" | tail -n 1)
+		[ -n "$reason" ] || reason=$(grep -v -e '^# ' -e '^[[:space:]]*$' "$out" | tail -n 1)
+		[ -n "$reason" ] || reason="exit status $rc"
+	fi
+	echo "not ok - $name: $reason"
+	# The notes and the last lines tell what happened; the rest stays in DIR.
+	{ grep '^# ' "$out"; tail -n 15 "$out" | grep -v '^# '; } | sed 's/^/    /' | head -n 60
+	echo "    (kept $dir)"
+	failed=$((failed + 1))
+}
+
+if [ $# -gt 0 ]; then
+	names=("$@")
+else
+	names=()
+	for t in tests/ops/t_*.sh; do
+		names+=("$(basename "$t" .sh)")
+	done
+fi
+for name in "${names[@]}"; do
+	name=${name%.sh}
+	if [ ! -f "tests/ops/$name.sh" ]; then
+		echo "not ok - $name: no tests/ops/$name.sh"
+		failed=$((failed + 1))
+		continue
+	fi
+	run_one "$name"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
