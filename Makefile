@@ -24,7 +24,7 @@ UNIT_OUT := $(if $(BUILD),$(BUILD)/,tests/unit/)
 CORE = $(addprefix $(OUT),app.o auth.o config.o crypto.o db.o handlers.o json_check.o \
 	log.o resp.o routes.o validate.o)
 FCGI_OBJS = $(addprefix $(OUT),main.o supervisor.o worker.o) $(CORE)
-CLI_OBJS = $(addprefix $(OUT),cli.o migrate.o config.o crypto.o log.o)
+CLI_OBJS = $(addprefix $(OUT),cli.o migrate.o admin_sql.o config.o crypto.o log.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(UNIT_OUT)%,$(wildcard tests/unit/test_*.c))
 
 ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -4,6 +4,7 @@
  * with IMAGEREG_ADMIN_DSN (else IMAGEREG_DSN, else libpq's PG* variables) as a
  * role that owns the schema, not as imagereg_app.
  */
+#include "admin_sql.h"
 #include "config.h"
 #include "crypto.h"
 #include "migrate.h"
@@ -56,31 +57,6 @@ static PGconn *connect_db(const struct config *cfg)
 	return conn;
 }
 
-/*
- * Runs one parameterized statement and checks its status; prints the error
- * and returns NULL when it fails.  Caller PQclears.
- */
-static PGresult *query(PGconn *conn, const char *sql, int n, const char *const *params)
-{
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-		return res;
-	fprintf(stderr, "imagereg: %s", PQerrorMessage(conn));
-	PQclear(res);
-	return NULL;
-}
-
-/* Runs a statement whose rows do not matter; 0 or -1. */
-static int command(PGconn *conn, const char *sql, int n, const char *const *params)
-{
-	PGresult *res = query(conn, sql, n, params);
-
-	PQclear(res);
-	return res ? 0 : -1;
-}
-
 static int load_key(const char *path, struct seal_key *key)
 {
 	char err[512];
@@ -120,7 +96,7 @@ static int token_create(PGconn *conn, const char *name, const char *scope)
 	}
 	token_hash_bytea(token, strlen(token), hash);
 	const char *p[] = { name, scope, hash };
-	rc = command(conn, "INSERT INTO api_token (name, scope, token_hash) VALUES ($1, $2, $3::bytea)", 3, p);
+	rc = admin_command(conn, "INSERT INTO api_token (name, scope, token_hash) VALUES ($1, $2, $3::bytea)", 3, p);
 	if (rc == 0) {
 		/* Shown this once; only its hash is kept. */
 		printf("%s\n", token);
@@ -131,7 +107,7 @@ static int token_create(PGconn *conn, const char *name, const char *scope)
 
 static int token_list(PGconn *conn)
 {
-	PGresult *res = query(conn,
+	PGresult *res = admin_query(conn,
 		"SELECT name, scope, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
 		" coalesce(to_char(last_used_at, 'YYYY-MM-DD HH24:MI:SS'), '-'),"
 		" coalesce(to_char(revoked_at, 'YYYY-MM-DD HH24:MI:SS'), '-')"
@@ -150,7 +126,7 @@ static int token_list(PGconn *conn)
 static int token_revoke(PGconn *conn, const char *name)
 {
 	const char *p[] = { name };
-	PGresult *res = query(conn,
+	PGresult *res = admin_query(conn,
 		"UPDATE api_token SET revoked_at = coalesce(revoked_at, clock_timestamp())"
 		" WHERE name = $1 RETURNING 1", 1, p);
 	int rc;
@@ -188,9 +164,9 @@ static PGresult *fetch_registry(PGconn *conn, const char *id)
 {
 	const char *p[] = { id };
 	PGresult *res = id
-		? query(conn, "SELECT address, provider, access_key_sealed, secret_key_sealed"
+		? admin_query(conn, "SELECT address, provider, access_key_sealed, secret_key_sealed"
 			      " FROM registry WHERE id = $1", 1, p)
-		: query(conn, "SELECT address, provider, access_key_sealed, secret_key_sealed"
+		: admin_query(conn, "SELECT address, provider, access_key_sealed, secret_key_sealed"
 			      " FROM registry WHERE is_default", 0, NULL);
 
 	if (res != NULL && PQntuples(res) == 0) {
@@ -317,11 +293,11 @@ static int cmd_key(PGconn *conn, const struct config *cfg, int argc, char **argv
 		goto wipe;
 	/* One transaction: every row moves to the new key, or none does. */
 	const char *actor[] = { "cli:key-rotate" };
-	if (command(conn, "BEGIN", 0, NULL) < 0 ||
-	    command(conn, "SELECT set_config('imagereg.actor', $1, true)", 1, actor) < 0 ||
-	    command(conn, "SELECT pg_advisory_xact_lock(7596835243155416423)", 0, NULL) < 0)
+	if (admin_command(conn, "BEGIN", 0, NULL) < 0 ||
+	    admin_command(conn, "SELECT set_config('imagereg.actor', $1, true)", 1, actor) < 0 ||
+	    admin_command(conn, "SELECT pg_advisory_xact_lock(7596835243155416423)", 0, NULL) < 0)
 		goto rollback;
-	res = query(conn, "SELECT id, access_key_sealed, secret_key_sealed FROM registry"
+	res = admin_query(conn, "SELECT id, access_key_sealed, secret_key_sealed FROM registry"
 			  " WHERE access_key_sealed IS NOT NULL OR secret_key_sealed IS NOT NULL FOR UPDATE",
 		    0, NULL);
 	if (res == NULL)
@@ -341,21 +317,21 @@ static int cmd_key(PGconn *conn, const struct config *cfg, int argc, char **argv
 		}
 		const char *p[] = { id, values[0], values[1] };
 		if (!bad)
-			bad = command(conn, "UPDATE registry SET access_key_sealed = $2::bytea,"
+			bad = admin_command(conn, "UPDATE registry SET access_key_sealed = $2::bytea,"
 					    " secret_key_sealed = $3::bytea WHERE id = $1", 3, p) < 0;
 		free(values[0]);
 		free(values[1]);
 		if (bad)
 			goto rollback;
 	}
-	if (command(conn, "COMMIT", 0, NULL) < 0)
+	if (admin_command(conn, "COMMIT", 0, NULL) < 0)
 		goto rollback;
 	printf("re-sealed %d credential(s) under key %s (%d already were)\n", count - skipped, new.id, skipped);
 	printf("now point IMAGEREG_KEY_FILE at %s and reload the responders (SIGHUP)\n", argv[1]);
 	rc = 0;
 	goto wipe;
 rollback:
-	command(conn, "ROLLBACK", 0, NULL);
+	admin_command(conn, "ROLLBACK", 0, NULL);
 	fprintf(stderr, "imagereg: nothing changed\n");
 wipe:
 	PQclear(res);

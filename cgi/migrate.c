@@ -1,5 +1,6 @@
 /* migrate.c - numbered migrations, applied once, recorded in schema_migration. */
 #include "migrate.h"
+#include "admin_sql.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -45,29 +46,12 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* Runs a command that returns no rows; prints the error.  0 or -1. */
-static int run(PGconn *conn, const char *sql, int nparams, const char *const *params)
-{
-	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-
-	if (!ok)
-		fprintf(stderr, "imagereg: %s", PQerrorMessage(conn));
-	PQclear(res);
-	return ok ? 0 : -1;
-}
-
 /* Runs a one-row boolean query: 1, 0, or -1 on error. */
 static int query_bool(PGconn *conn, const char *sql, int nparams, const char *const *params)
 {
-	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	int r = -1;
+	PGresult *res = admin_query(conn, sql, nparams, params);
+	int r = res != NULL && PQntuples(res) == 1 ? PQgetvalue(res, 0, 0)[0] == 't' : -1;
 
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		r = PQgetvalue(res, 0, 0)[0] == 't';
-	else
-		fprintf(stderr, "imagereg: %s", PQerrorMessage(conn));
 	PQclear(res);
 	return r;
 }
@@ -102,20 +86,20 @@ static int apply(PGconn *conn, const char *dir, const char *name)
 		fprintf(stderr, "imagereg: cannot read %s\n", path);
 		return -1;
 	}
-	if (run(conn, "BEGIN", 0, NULL) < 0)
+	if (admin_command(conn, "BEGIN", 0, NULL) < 0)
 		goto out;
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "imagereg: %s failed: %s", name, PQerrorMessage(conn));
 		PQclear(res);
-		run(conn, "ROLLBACK", 0, NULL);
+		admin_command(conn, "ROLLBACK", 0, NULL);
 		goto out;
 	}
 	PQclear(res);
 	const char *p[] = { version };
-	if (run(conn, "INSERT INTO schema_migration (version) VALUES ($1)", 1, p) < 0 ||
-	    run(conn, "COMMIT", 0, NULL) < 0) {
-		run(conn, "ROLLBACK", 0, NULL);
+	if (admin_command(conn, "INSERT INTO schema_migration (version) VALUES ($1)", 1, p) < 0 ||
+	    admin_command(conn, "COMMIT", 0, NULL) < 0) {
+		admin_command(conn, "ROLLBACK", 0, NULL);
 		goto out;
 	}
 	printf("applied %s\n", version);
@@ -152,7 +136,7 @@ int migrate(PGconn *conn, const char *dir)
 	}
 	qsort(names, n, sizeof *names, by_name);
 	const char *lock[] = { MIGRATE_LOCK_KEY };
-	if (run(conn, "SELECT pg_advisory_lock($1::bigint)", 1, lock) < 0)
+	if (admin_command(conn, "SELECT pg_advisory_lock($1::bigint)", 1, lock) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char version[256];
@@ -168,7 +152,7 @@ int migrate(PGconn *conn, const char *dir)
 		printf("schema is up to date (%zu migrations)\n", n);
 	rc = 0;
 unlock:
-	run(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, lock);
+	admin_command(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, lock);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
