@@ -13,7 +13,7 @@ SQLDIR ?= $(CURDIR)/sql
 
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(if $(WERROR),-Werror) -I$(PG_INCLUDE) $(JSON_CFLAGS) \
 	-DIMAGEREG_SQLDIR='"$(SQLDIR)"' $(CFLAGS)
-LIBS = -lfcgi $(JSON_LIBS) -lpq -lcrypto
+LIBS = -lfcgi $(JSON_LIBS) -lpq -lcrypto -lcurl
 
 # BUILD=DIR puts objects and binaries in DIR instead of the tree (make test
 # builds a sanitizer copy in cgi/asan this way).
@@ -21,10 +21,12 @@ OUT := $(if $(BUILD),$(BUILD)/,cgi/)
 UNIT_OUT := $(if $(BUILD),$(BUILD)/,tests/unit/)
 
 # Objects shared by the responder, the CLI and the unit tests.
-CORE = $(addprefix $(OUT),app.o auth.o config.o crypto.o db.o handlers.o json_check.o \
-	log.o resp.o routes.o validate.o)
+CORE = $(addprefix $(OUT),app.o auth.o cache.o config.o crypto.o db.o etag.o generation.o handlers.o \
+	handlers_check.o json_check.o list_query.o log.o regcheck.o regcheck_challenge.o regcheck_net.o resp.o \
+	routes.o validate.o)
 FCGI_OBJS = $(addprefix $(OUT),main.o supervisor.o worker.o) $(CORE)
-CLI_OBJS = $(addprefix $(OUT),cli.o migrate.o admin_sql.o config.o crypto.o log.o)
+CLI_OBJS = $(addprefix $(OUT),cli.o cli_check.o migrate.o admin_sql.o config.o crypto.o generation.o log.o \
+	regcheck.o regcheck_challenge.o regcheck_net.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(UNIT_OUT)%,$(wildcard tests/unit/test_*.c))
 
 ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -33,9 +35,10 @@ ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 DEB_CMDS = nginx:nginx-light spawn-fcgi:spawn-fcgi curl:curl python3:python3 \
 	pkg-config:pkg-config cc:gcc psql:postgresql-client-15 pg_ctlcluster:postgresql-15 \
 	clang:clang valgrind:valgrind openssl:openssl chromium:chromium mandoc:mandoc \
-	systemd-analyze:systemd node:nodejs npm:npm strace:strace man:man-db
+	systemd-analyze:systemd node:nodejs npm:npm strace:strace man:man-db wrk:wrk gnuplot:gnuplot-nox
 DEB_HEADERS = /usr/include/fcgiapp.h:libfcgi-dev /usr/include/json-c/json.h:libjson-c-dev \
 	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev \
+	/usr/include/x86_64-linux-gnu/curl/curl.h:libcurl4-openssl-dev \
 	/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
 
 .PHONY: all build deps test run db bench clean unit asan valgrind fuzz install uninstall install-list
@@ -47,7 +50,7 @@ $(OUT)imagereg-fcgi: $(FCGI_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(FCGI_OBJS) $(LIBS)
 
 $(OUT)imagereg: $(CLI_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -lpq -lcrypto
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -lpq -lcrypto -lcurl $(JSON_LIBS)
 
 $(OUT)%.o: cgi/%.c cgi/*.h
 	@mkdir -p $(OUT)
@@ -98,6 +101,12 @@ valgrind: deps build
 
 run: deps build
 	bash nginx/run.sh
+
+# imagereg against reference responders through nginx, in one run (several minutes):
+# prints the table, writes tests/bench/results.md and throughput.png.  The references
+# are built by the script in its temp dir.  BENCH_* variables: tests/bench/run.sh.
+bench: deps build
+	bash tests/bench/run.sh
 
 db: build
 	cgi/imagereg migrate --dir $(SQLDIR)

@@ -1,6 +1,7 @@
 /* app.c - the dispatcher: central checks before any handler runs. */
 #include "app.h"
 #include "auth.h"
+#include "cache.h"
 #include "log.h"
 #include "resp.h"
 #include "routes.h"
@@ -144,7 +145,7 @@ static int preflight(struct req *r, const char *allow)
 		return 0;
 	snprintf(headers, sizeof headers,
 		 "Access-Control-Allow-Methods: %s\r\n"
-		 "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+		 "Access-Control-Allow-Headers: Authorization, Content-Type, If-Match, Idempotency-Key\r\n"
 		 "Access-Control-Max-Age: 600\r\n", allow);
 	resp_empty(r, 204, headers);
 	return 1;
@@ -173,8 +174,10 @@ static int identify(struct req *r, const struct app *app, unsigned flags)
 
 void app_handle(const struct req_io *io, const struct app *app)
 {
-	struct req r = { .io = io, .db = app->db, .key = app->key,
-			 .max_body = app->max_body > 0 ? app->max_body : MAX_BODY_BYTES };
+	struct req r = { .io = io, .db = app->db, .cache = app->cache, .key = app->key,
+			 .max_body = app->max_body > 0 ? app->max_body : MAX_BODY_BYTES,
+			 .check_timeout_ms = app->check_timeout_ms,
+			 .check_allow_networks = app->check_allow_networks };
 	const struct route *route;
 	char id[REGISTRY_ID_LEN + 2], allow[64];
 	size_t id_len = 0;
@@ -188,7 +191,9 @@ void app_handle(const struct req_io *io, const struct app *app)
 		r.path = "/";
 	const char *origin = io->param(io->ctx, "HTTP_ORIGIN");
 	if (origin != NULL && origin_allowed(app->cors_origins, origin))
-		snprintf(r.cors, sizeof r.cors, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n", origin);
+		/* A script on another origin reads only the response headers it is told it may. */
+		snprintf(r.cors, sizeof r.cors, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+			 "Access-Control-Expose-Headers: ETag, X-Total-Count, Idempotency-Replayed\r\n", origin);
 	if (raw_path_suspicious(io->param(io->ctx, "REQUEST_URI"))) {
 		resp_error(&r, 400, "path must not contain encoded slashes, encoded dots or dot segments");
 		goto out;
@@ -216,6 +221,11 @@ void app_handle(const struct req_io *io, const struct app *app)
 			goto out;
 		}
 		memcpy(r.id, id, REGISTRY_ID_LEN + 1);
+	}
+	/* What other workers and clients changed, before anything is answered from memory. */
+	if (!(route->flags & ROUTE_PUBLIC) && app->cache != NULL && cache_sync(app->cache) < 0) {
+		resp_error(&r, 503, "database unavailable, try again later");
+		goto out;
 	}
 	/* Before the body is read: strangers cannot make us parse a megabyte. */
 	if (identify(&r, app, route->flags) < 0)

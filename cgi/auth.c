@@ -1,7 +1,7 @@
-/* auth.c - bearer token check, one query per request. */
+/* auth.c - bearer token check, through the worker's token cache. */
 #include "auth.h"
 #include "crypto.h"
-#include "db.h"
+#include "cache.h"
 #include "resp.h"
 
 #include <stdio.h>
@@ -27,32 +27,28 @@ int auth_check(struct req *r, int wants_write)
 	char hash[2 + 2 * SHA256_BYTES + 1];
 	size_t len = 0;
 	const char *token = bearer_token(r->io->param(r->io->ctx, "HTTP_AUTHORIZATION"), &len);
-	PGresult *res;
-	int rc = -1;
 
 	if (token == NULL) {
 		resp_error_h(r, 401, CHALLENGE, "missing bearer token: send Authorization: Bearer <token>");
 		return -1;
 	}
-	/* The token never goes to the database or a log: only its hash does. */
+	/* The token never goes to the database, a cache or a log: only its hash does. */
 	token_hash_bytea(token, len, hash);
-	const char *params[] = { hash };
-	res = db_exec(r->db, STMT_TOKEN_CHECK, params);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+	switch (cache_token(r->cache, hash, r->actor, sizeof r->actor)) {
+	case TOKEN_DB_DOWN:
 		resp_error(r, 503, "database unavailable, try again later");
-		goto out;
-	}
-	if (PQntuples(res) == 0) {
+		return -1;
+	case TOKEN_UNKNOWN:
 		resp_error_h(r, 401, CHALLENGE, "invalid or revoked token");
-		goto out;
+		return -1;
+	case TOKEN_READ:
+		if (wants_write) {
+			resp_error(r, 403, "token %s has read scope; this request needs a write token", r->actor);
+			return -1;
+		}
+		return 0;
+	case TOKEN_WRITE:
+		break;
 	}
-	snprintf(r->actor, sizeof r->actor, "%s", PQgetvalue(res, 0, 0));
-	if (wants_write && strcmp(PQgetvalue(res, 0, 1), "write") != 0) {
-		resp_error(r, 403, "token %s has read scope; this request needs a write token", r->actor);
-		goto out;
-	}
-	rc = 0;
-out:
-	PQclear(res);
-	return rc;
+	return 0;
 }

@@ -5,8 +5,10 @@
  * role that owns the schema, not as imagereg_app.
  */
 #include "admin_sql.h"
+#include "cli_check.h"
 #include "config.h"
 #include "crypto.h"
+#include "generation.h"
 #include "migrate.h"
 
 #include <libpq-fe.h>
@@ -34,6 +36,8 @@ static void usage(FILE *out)
 		"                                    (the default registry without ID)\n"
 		"  key rotate NEW_KEY_FILE           re-seal every credential under the new key, in one\n"
 		"                                    transaction (the current key is IMAGEREG_KEY_FILE)\n"
+		"  check [ID]                        check the registry (every registry without ID) as\n"
+		"                                    stored; one JSON result per line, exit 1 if one failed\n"
 		"Database: IMAGEREG_ADMIN_DSN, else IMAGEREG_DSN, else libpq's PG* environment.\n",
 		IMAGEREG_SQLDIR);
 }
@@ -350,17 +354,41 @@ static int cmd_docker_config(PGconn *conn, const struct config *cfg, int argc, c
 	return show_credentials(conn, cfg, argc, argv, 1);
 }
 
-/* One line per command: its word and what runs it (arguments after the word). */
+/*
+ * One line per command: its word, what runs it (arguments after the word)
+ * and which responder caches what it changes makes stale.
+ */
 static const struct command {
 	const char *name;
 	int (*run)(PGconn *conn, const struct config *cfg, int argc, char **argv);
+	unsigned stales;                /* 1 << GEN_REGISTRY | 1 << GEN_TOKENS */
 } commands[] = {
-	{ "migrate", cmd_migrate },
-	{ "token", cmd_token },
-	{ "credentials", cmd_credentials },
-	{ "docker-config", cmd_docker_config },
-	{ "key", cmd_key },
+	{ "migrate", cmd_migrate, 1 << GEN_REGISTRY | 1 << GEN_TOKENS },
+	{ "token", cmd_token, 1 << GEN_TOKENS },
+	{ "credentials", cmd_credentials, 0 },
+	{ "docker-config", cmd_docker_config, 0 },
+	{ "key", cmd_key, 1 << GEN_REGISTRY },
+	{ "check", cmd_check, 0 },
 };
+
+/*
+ * Tells the responders on this host, through their shared counters, that a
+ * command changed what they cache: a revoked token then fails on the very
+ * next request.  Elsewhere (no counter file here) their LISTEN hears it a
+ * moment later.
+ */
+static void tell_responders(const struct config *cfg, unsigned stales)
+{
+	char err[512];
+	struct generation *gen;
+
+	if (stales == 0 || (gen = generation_open(cfg->generation_file, 0, err, sizeof err)) == NULL)
+		return;
+	for (int k = 0; k < GEN__MAX; k++)
+		if (stales & 1u << k)
+			generation_bump(gen, k);
+	generation_close(gen);
+}
 
 int main(int argc, char **argv)
 {
@@ -387,5 +415,6 @@ int main(int argc, char **argv)
 		return 1;
 	rc = cmd->run(conn, &cfg, argc - 2, argv + 2);
 	PQfinish(conn);
+	tell_responders(&cfg, cmd->stales);
 	return rc;
 }

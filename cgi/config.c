@@ -42,6 +42,12 @@ static const struct setting {
 	  "on: every request needs a bearer token; off: only behind nginx auth_request" },
 	{ "cors_origins", "IMAGEREG_CORS_ORIGINS", SETTING_STRING, offsetof(struct config, cors_origins), "", 0, 0, NULL,
 	  "origins (scheme://host[:port], space-separated) whose browser consoles may call the API; empty: CORS off" },
+	{ "check_timeout", "IMAGEREG_CHECK_TIMEOUT", SETTING_INT, offsetof(struct config, check_timeout_ms), "5000", 100, 25000, NULL,
+	  "time limit of a registry check (every request of it), in milliseconds; below nginx's fastcgi_read_timeout" },
+	{ "check_allow_networks", "IMAGEREG_CHECK_ALLOW_NETWORKS", SETTING_STRING, offsetof(struct config, check_allow_networks), "", 0, 0, NULL,
+	  "networks (CIDR, blank-separated) a registry check may reach although they are loopback or link-local; empty: none" },
+	{ "generation_file", "IMAGEREG_GENERATION_FILE", SETTING_STRING, offsetof(struct config, generation_file), "/run/imagereg/generation", 0, 0, NULL,
+	  "file of change counters shared by the workers and the CLI on this host; empty or unusable: no cache between requests" },
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The six Zadig fields, then has_credentials and credentials_updated_at (ISO 8601). */
+/* The six Zadig fields, then has_credentials, credentials_updated_at (ISO 8601) and the version (the ETag). */
 #define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default," \
-	" secret_key_sealed IS NOT NULL, to_json(credentials_updated_at) #>> '{}'"
+	" secret_key_sealed IS NOT NULL, to_json(credentials_updated_at) #>> '{}', version"
 
-/* Writes go through the SQL functions of sql/002: one round trip each. */
+/* Writes go through the SQL functions of sql/002 (as sql/004 redefined them): one round trip each. */
 static const struct statement {
 	const char *name;
 	int nparams;
@@ -22,18 +22,21 @@ static const struct statement {
 		"SELECT " REGISTRY_COLUMNS " FROM registry ORDER BY created_at, id" },
 	[STMT_REGISTRY_GET] = { "registry_get", 1, 1,
 		"SELECT " REGISTRY_COLUMNS " FROM registry WHERE id = $1" },
-	[STMT_REGISTRY_INSERT] = { "registry_insert", 10, 0,
-		"SELECT imagereg_registry_create($1, $2, $3, $4, $5, $6::boolean,"
-		" $7::bytea, $8::bytea, $9::boolean, $10)" },
-	[STMT_REGISTRY_UPDATE] = { "registry_update", 11, 0,
-		"SELECT found, credentials_cleared FROM imagereg_registry_update($1, $2, $3, $4,"
-		" $5, $6, $7::boolean, $8::bytea, $9::bytea, $10::boolean, $11)" },
-	[STMT_REGISTRY_DELETE] = { "registry_delete", 2, 0,
-		"SELECT imagereg_registry_delete($1, $2)" },
+	[STMT_REGISTRY_INSERT] = { "registry_insert", 11, 0,
+		"SELECT registry_id, replayed FROM imagereg_registry_create($1, $2, $3, $4, $5, $6::boolean,"
+		" $7::bytea, $8::bytea, $9::boolean, $10, $11)" },
+	[STMT_REGISTRY_UPDATE] = { "registry_update", 12, 0,
+		"SELECT found, credentials_cleared, precondition_failed, version FROM imagereg_registry_update($1, $2,"
+		" $3, $4, $5, $6, $7::boolean, $8::bytea, $9::bytea, $10::boolean, $11, $12::bigint[])" },
+	[STMT_REGISTRY_DELETE] = { "registry_delete", 3, 0,
+		"SELECT found, precondition_failed, version FROM imagereg_registry_delete($1, $2, $3::bigint[])" },
 	/* Stamps last_used_at at most once a minute: repeating it is harmless. */
 	[STMT_TOKEN_CHECK] = { "token_check", 1, 1,
 		"SELECT name, scope FROM imagereg_token_check($1::bytea)" },
 	[STMT_HEALTH] = { "health", 0, 1, "SELECT 1" },
+	[STMT_REGISTRY_CHECK_TARGET] = { "registry_check_target", 1, 1,
+		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
+		" FROM registry WHERE id = $1" },
 };
 
 /* Client messages for the named constraints of sql/. */
@@ -48,7 +51,12 @@ struct db {
 	PGconn *conn;
 	struct db_options opts;
 	int was_down;           /* log the up/down transitions once, not per request */
+	unsigned changes;       /* DB_CHANGED_* seen since db_changes last ran */
 };
+
+/* The channel sql/003's triggers notify; the payload names the table. */
+#define CHANGE_CHANNEL "imagereg_change"
+
 
 struct db *db_new(const struct db_options *opts)
 {
@@ -80,6 +88,8 @@ static void mark_down(struct db *db, const char *why)
 	if (!db->was_down)
 		log_error("database unavailable: %s", why);
 	db->was_down = 1;
+	/* Notifications sent while we were away are lost: assume everything changed. */
+	db->changes = DB_CHANGED_ALL;
 	db_drop(db);
 }
 
@@ -132,6 +142,15 @@ static int db_connect(struct db *db)
 			goto fail;
 		PQclear(res);
 	}
+	/*
+	 * Fixed session setup, not a query with parameters: LISTEN cannot be
+	 * prepared.  Whatever a cache held came from before this session.
+	 */
+	res = PQexec(db->conn, "LISTEN " CHANGE_CHANNEL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		goto fail;
+	PQclear(res);
+	db->changes = DB_CHANGED_ALL;
 	if (db->was_down)
 		log_info("database connection established");
 	db->was_down = 0;
@@ -162,6 +181,25 @@ static int drain_idle(PGconn *conn)
 		if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK)
 			return -1;
 	return PQstatus(conn) == CONNECTION_OK ? 0 : -1;
+}
+
+unsigned db_changes(struct db *db)
+{
+	unsigned changes;
+	PGnotify *n;
+
+	while (db->conn != NULL && (n = PQnotifies(db->conn)) != NULL) {
+		if (strcmp(n->extra, "registry") == 0)
+			db->changes |= DB_CHANGED_REGISTRY;
+		else if (strcmp(n->extra, "api_token") == 0)
+			db->changes |= DB_CHANGED_TOKENS;
+		else
+			db->changes = DB_CHANGED_ALL;
+		PQfreemem(n);
+	}
+	changes = db->changes;
+	db->changes = 0;
+	return changes;
 }
 
 int db_ready(struct db *db)
@@ -223,6 +261,9 @@ int db_error_status(const PGresult *res, char *msg, size_t msgsize)
 		for (size_t i = 0; i < sizeof constraint_messages / sizeof constraint_messages[0]; i++)
 			if (strcmp(constraint, constraint_messages[i].constraint) == 0) {
 				snprintf(msg, msgsize, "%s", constraint_messages[i].message);
+				/* A well-formed request that contradicts an earlier one with its key (sql/004). */
+				if (strcmp(constraint, "registry_idempotency_key_reused") == 0)
+					return 422;
 				return 400;
 			}
 	/* Class 23: integrity constraints; 22: bad data.  Both are the client's. */

@@ -12,6 +12,7 @@ enum stmt {
 	STMT_REGISTRY_INSERT,
 	STMT_REGISTRY_UPDATE,
 	STMT_REGISTRY_DELETE,
+	STMT_REGISTRY_CHECK_TARGET,     /* what the stored-registry check needs, credentials sealed */
 	STMT_TOKEN_CHECK,
 	STMT_HEALTH,
 	STMT__MAX
@@ -35,6 +36,14 @@ void db_free(struct db *db);
  * is unreachable: the caller answers 503 and tries again next request.
  */
 int db_ready(struct db *db);
+
+/*
+ * What changed in the cached tables since the last call: the notifications
+ * that have arrived on the connection (db_ready reads the socket without
+ * blocking), and everything when the connection is new or was lost.
+ */
+enum { DB_CHANGED_REGISTRY = 1, DB_CHANGED_TOKENS = 2, DB_CHANGED_ALL = 3 };
+unsigned db_changes(struct db *db);
 
 /*
  * Runs a prepared statement with text parameters (NULL = SQL NULL).  Retries

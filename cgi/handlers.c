@@ -4,15 +4,22 @@
  * and r->body is a parsed JSON object when it takes one.
  */
 #include "handlers.h"
+#include "cache.h"
 #include "crypto.h"
 #include "db.h"
+#include "etag.h"
+#include "list_query.h"
 #include "log.h"
 #include "resp.h"
 #include "validate.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Longest Idempotency-Key (registry_idempotency_key_shape). */
+#define IDEMPOTENCY_KEY_MAX 128
 
 /* Answers for a failed or missing result: 503, a named 400, or 500. */
 static void reply_db_error(struct req *r, const PGresult *res)
@@ -39,30 +46,6 @@ static int result_ok(struct req *r, const PGresult *res, ExecStatusType want)
 		return 1;
 	reply_db_error(r, res);
 	return 0;
-}
-
-/*
- * The six Zadig fields of row i, then has_credentials and
- * credentials_updated_at (extra fields do not disturb Zadig's clients).
- * Caller owns the object.
- */
-static struct json_object *registry_json(const PGresult *res, int i)
-{
-	static const char *const names[] = {
-		"registry_id", "address", "provider", "region", "namespace",
-	};
-	struct json_object *obj = json_object_new_object();
-
-	for (int c = 0; c < 5; c++)
-		json_object_object_add(obj, names[c],
-				       json_object_new_string(PQgetvalue(res, i, c)));
-	json_object_object_add(obj, "is_default",
-			       json_object_new_boolean(PQgetvalue(res, i, 5)[0] == 't'));
-	json_object_object_add(obj, "has_credentials",
-			       json_object_new_boolean(PQgetvalue(res, i, 6)[0] == 't'));
-	json_object_object_add(obj, "credentials_updated_at", PQgetisnull(res, i, 7) ? NULL
-			       : json_object_new_string(PQgetvalue(res, i, 7)));
-	return obj;
 }
 
 /* Sealed credentials of a body, as bytea parameters; NULL when not sent. */
@@ -103,44 +86,173 @@ static const char *tristate_param(enum tristate t)
 	return t == TRI_ABSENT ? NULL : t == TRI_TRUE ? "true" : "false";
 }
 
-/* 200 list (possibly empty), 503. */
+/* The registries as the cache has them: 200 and *set, or an answer sent and NULL. */
+static const struct registry_set *registries(struct req *r)
+{
+	const struct registry_set *set;
+	char msg[256];
+	int status = cache_registries(r->cache, &set, msg, sizeof msg);
+
+	if (status == 200)
+		return set;
+	resp_error(r, status, "%s", msg);
+	return NULL;
+}
+
+/*
+ * The filtered and paged list: the matching registries of the page, oldest
+ * first, as one JSON array built from the cached texts.
+ */
+static void send_filtered(struct req *r, const struct registry_set *set, const struct list_query *q)
+{
+	/* Not paged: every match.  page <= LIST_PAGE_MAX and page_size <= 100 cannot overflow. */
+	size_t first = q->page > 0 ? (size_t)(q->page - 1) * (size_t)q->page_size : 0;
+	size_t last = q->page > 0 ? first + (size_t)q->page_size : (size_t)-1;
+	size_t total = 0, n = 0, size = 2;
+	const struct cached_registry **page = malloc((set->n ? set->n : 1) * sizeof *page);
+	char header[64], *body, *p;
+
+	if (page == NULL) {
+		resp_error(r, 500, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const struct cached_registry *reg = &set->items[i];
+
+		if (!list_query_match(q, reg->address, reg->provider, reg->namespace, reg->is_default))
+			continue;
+		if (total >= first && total < last) {
+			page[n++] = reg;
+			size += reg->json_len + 1;
+		}
+		total++;
+	}
+	body = p = malloc(size);
+	if (body == NULL) {
+		free(page);
+		resp_error(r, 500, "out of memory");
+		return;
+	}
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, page[i]->json, page[i]->json_len);
+		p += page[i]->json_len;
+	}
+	*p++ = ']';
+	snprintf(header, sizeof header, "X-Total-Count: %zu\r\n", total);
+	resp_json_text(r, 200, header, body, (size_t)(p - body));
+	free(body);
+	free(page);
+}
+
+/*
+ * 200 list (possibly empty) with X-Total-Count, 400 naming a query parameter,
+ * 503.  Without filters or paging the answer is the cached list as it is.
+ */
 void h_registry_list(struct req *r)
 {
-	PGresult *res = db_exec(r->db, STMT_REGISTRY_LIST, NULL);
-	struct json_object *list;
+	struct list_query q;
+	const struct registry_set *set;
+	char err[256], header[64];
 
-	if (!result_ok(r, res, PGRES_TUPLES_OK))
-		goto out;
-	list = json_object_new_array_ext(PQntuples(res));
-	for (int i = 0; i < PQntuples(res); i++)
-		json_object_array_add(list, registry_json(res, i));
-	resp_json(r, 200, NULL, list);
-	json_object_put(list);
-out:
-	PQclear(res);
+	if (list_query_parse(r->io->param(r->io->ctx, "QUERY_STRING"), &q, err, sizeof err) < 0) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	set = registries(r);
+	if (set == NULL)
+		return;
+	if (list_query_active(&q)) {
+		send_filtered(r, set, &q);
+		return;
+	}
+	snprintf(header, sizeof header, "X-Total-Count: %zu\r\n", set->n);
+	resp_json_text(r, 200, header, set->list_json, set->list_len);
 }
 
-/* 200, 404, 503. */
+/* 200 with ETag, 404, 503. */
 void h_registry_get(struct req *r)
 {
-	const char *params[] = { r->id };
-	PGresult *res = db_exec(r->db, STMT_REGISTRY_GET, params);
-	struct json_object *obj;
+	const struct registry_set *set = registries(r);
+	const struct cached_registry *reg;
+	char header[64];
 
-	if (!result_ok(r, res, PGRES_TUPLES_OK))
-		goto out;
-	if (PQntuples(res) == 0) {
+	if (set == NULL)
+		return;
+	reg = registry_find(set, r->id);
+	if (reg == NULL) {
 		resp_error(r, 404, "registry %s not found", r->id);
-		goto out;
+		return;
 	}
-	obj = registry_json(res, 0);
-	resp_json(r, 200, NULL, obj);
-	json_object_put(obj);
-out:
-	PQclear(res);
+	snprintf(header, sizeof header, "ETag: \"%s\"\r\n", reg->version);
+	resp_json_text(r, 200, header, reg->json, reg->json_len);
 }
 
-/* 200 with the new id, 400 naming the field or rule, 503. */
+/* The If-Match header as the write functions' parameter (in buf); 0, or -1 after answering 400. */
+static int if_match_of(struct req *r, struct if_match *m, const char **param, char *buf, size_t size)
+{
+	char err[256];
+
+	if (if_match_parse(r->io->param(r->io->ctx, "HTTP_IF_MATCH"), m, err, sizeof err) < 0) {
+		resp_error(r, 400, "%s", err);
+		return -1;
+	}
+	*param = if_match_param(m, buf, size);
+	return 0;
+}
+
+/* 412 for a registry whose version If-Match does not name; the description says what it is now. */
+static void precondition_failed(struct req *r, const struct if_match *m, const char *version)
+{
+	if (m->tags == 1 && m->n == 1)
+		resp_error(r, 412, "registry %s changed since ETag \"%lld\": it is now \"%s\"",
+			   r->id, m->versions[0], version);
+	else
+		resp_error(r, 412, "no entity tag in If-Match matches registry %s, whose ETag is now \"%s\"%s",
+			   r->id, version, m->weak > 0 ? " (weak tags never match)" : "");
+}
+
+/* 1 when k is 1 to IDEMPOTENCY_KEY_MAX printable ASCII characters (space to tilde). */
+static int idempotency_key_valid(const char *k)
+{
+	size_t len = strlen(k);
+
+	for (size_t i = 0; i < len; i++)
+		if (k[i] < 0x20 || k[i] > 0x7e)
+			return 0;
+	return len >= 1 && len <= IDEMPOTENCY_KEY_MAX;
+}
+
+/* The Idempotency-Key header (NULL when absent) in *key; 0, or -1 after answering 400. */
+static int idempotency_key_of(struct req *r, const char **key)
+{
+	*key = r->io->param(r->io->ctx, "HTTP_IDEMPOTENCY_KEY");
+	if (*key == NULL || idempotency_key_valid(*key))
+		return 0;
+	resp_error(r, 400, "Idempotency-Key must be 1 to %d printable ASCII characters", IDEMPOTENCY_KEY_MAX);
+	return -1;
+}
+
+/*
+ * Runs a write statement and, whatever came of it (a lost connection may
+ * have committed), tells the other workers before the client hears back.
+ */
+static PGresult *write_exec(struct req *r, enum stmt s, const char *const *params)
+{
+	PGresult *res = db_exec(r->db, s, params);
+
+	cache_written(r->cache, GEN_REGISTRY);
+	return res;
+}
+
+/*
+ * 200 with the new id (or, for an Idempotency-Key this token used within 24
+ * hours for the same fields, the first answer again with Idempotency-Replayed),
+ * 400 naming the field, rule or header, 422 for a key used with other fields,
+ * 503.
+ */
 void h_registry_create(struct req *r)
 {
 	struct registry_input in;
@@ -148,7 +260,11 @@ void h_registry_create(struct req *r)
 	char err[256];
 	PGresult *res = NULL;
 	struct json_object *obj;
+	const char *key;
 
+	memset(&in, 0, sizeof in);
+	if (idempotency_key_of(r, &key) < 0)
+		goto out;
 	if (registry_input_parse(r->body, INPUT_CREATE, &in, err, sizeof err) < 0) {
 		resp_error(r, 400, "%s", err);
 		goto out;
@@ -160,15 +276,15 @@ void h_registry_create(struct req *r)
 		in.is_default == TRI_TRUE ? "true" : "false",
 		sealed.access_key, sealed.secret_key,
 		in.enable_tls == TRI_TRUE ? "true" : "false",
-		in.tls_cert,
+		in.tls_cert, key,
 	};
-	res = db_exec(r->db, STMT_REGISTRY_INSERT, params);
+	res = write_exec(r, STMT_REGISTRY_INSERT, params);
 	if (!result_ok(r, res, PGRES_TUPLES_OK))
 		goto out;
 	obj = json_object_new_object();
 	json_object_object_add(obj, "message", json_object_new_string("success"));
 	json_object_object_add(obj, "registry_id", json_object_new_string(PQgetvalue(res, 0, 0)));
-	resp_json(r, 200, NULL, obj);
+	resp_json(r, 200, PQgetvalue(res, 0, 1)[0] == 't' ? "Idempotency-Replayed: true\r\n" : NULL, obj);
 	json_object_put(obj);
 out:
 	PQclear(res);
@@ -176,14 +292,23 @@ out:
 	registry_input_free(&in);
 }
 
-/* 200 (with a warning when stored credentials were cleared), 400 naming the field or rule, 404, 503. */
+/*
+ * 200 with the new ETag (and a warning when stored credentials were cleared),
+ * 400 naming the field, rule or header, 404, 412 when If-Match names another
+ * version, 503.
+ */
 void h_registry_update(struct req *r)
 {
 	struct registry_input in;
 	struct sealed sealed = { NULL, NULL };
-	char err[256];
+	struct if_match match;
+	char err[256], match_buf[IF_MATCH_PARAM_SIZE], etag[64];
+	const char *match_param;
 	PGresult *res = NULL;
 
+	memset(&in, 0, sizeof in);
+	if (if_match_of(r, &match, &match_param, match_buf, sizeof match_buf) < 0)
+		goto out;
 	if (registry_input_parse(r->body, INPUT_UPDATE, &in, err, sizeof err) < 0) {
 		resp_error(r, 400, "%s", err);
 		goto out;
@@ -199,40 +324,53 @@ void h_registry_update(struct req *r)
 		/* PUT replaces: an absent is_default means false, as in Zadig. */
 		in.is_default == TRI_TRUE ? "true" : "false",
 		sealed.access_key, sealed.secret_key, tristate_param(in.enable_tls), in.tls_cert,
+		match_param,
 	};
-	res = db_exec(r->db, STMT_REGISTRY_UPDATE, params);
+	res = write_exec(r, STMT_REGISTRY_UPDATE, params);
 	if (!result_ok(r, res, PGRES_TUPLES_OK))
 		goto out;
 	if (PQgetvalue(res, 0, 0)[0] != 't') {
 		resp_error(r, 404, "registry %s not found", r->id);
-	} else if (PQgetvalue(res, 0, 1)[0] == 't') {
-		struct json_object *obj = json_object_new_object();
+		goto out;
+	}
+	if (PQgetvalue(res, 0, 2)[0] == 't') {
+		precondition_failed(r, &match, PQgetvalue(res, 0, 3));
+		goto out;
+	}
+	struct json_object *obj = json_object_new_object();
 
-		json_object_object_add(obj, "message", json_object_new_string("success"));
+	json_object_object_add(obj, "message", json_object_new_string("success"));
+	if (PQgetvalue(res, 0, 1)[0] == 't')
 		json_object_object_add(obj, "warning", json_object_new_string(
 			"the address moved to another host without a new secret_key:"
 			" the stored access_key and secret_key were cleared; send them again"));
-		resp_json(r, 200, NULL, obj);
-		json_object_put(obj);
-	} else {
-		resp_success(r);
-	}
+	snprintf(etag, sizeof etag, "ETag: \"%s\"\r\n", PQgetvalue(res, 0, 3));
+	resp_json(r, 200, etag, obj);
+	json_object_put(obj);
 out:
 	PQclear(res);
 	sealed_free(&sealed);
 	registry_input_free(&in);
 }
 
-/* 200, 404, 503. */
+/* 200, 400 for a malformed If-Match, 404, 412 when If-Match names another version, 503. */
 void h_registry_delete(struct req *r)
 {
-	const char *params[] = { r->actor, r->id };
-	PGresult *res = db_exec(r->db, STMT_REGISTRY_DELETE, params);
+	struct if_match match;
+	char match_buf[IF_MATCH_PARAM_SIZE];
+	const char *match_param;
+	PGresult *res;
 
+	if (if_match_of(r, &match, &match_param, match_buf, sizeof match_buf) < 0)
+		return;
+	const char *params[] = { r->actor, r->id, match_param };
+	res = write_exec(r, STMT_REGISTRY_DELETE, params);
 	if (!result_ok(r, res, PGRES_TUPLES_OK))
 		goto out;
 	if (PQgetvalue(res, 0, 0)[0] != 't')
 		resp_error(r, 404, "registry %s not found", r->id);
+	else if (PQgetvalue(res, 0, 1)[0] == 't')
+		precondition_failed(r, &match, PQgetvalue(res, 0, 2));
 	else
 		resp_success(r);
 out:

@@ -6,10 +6,13 @@
  */
 #include "config.h"
 #include "crypto.h"
+#include "generation.h"
 #include "log.h"
+#include "regcheck.h"
 #include "supervisor.h"
 #include "worker.h"
 
+#include <curl/curl.h>
 #include <fcgiapp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,14 @@ static int load(struct serve_options *opts)
 
 	if (config_load(&cfg, config_path) < 0)
 		return -1;
+	/* Parsed again by each check; a bad list is refused here, once. */
+	struct regcheck_net nets[REGCHECK_MAX_NETS];
+	size_t nnets;
+	if (regcheck_nets_parse(cfg.check_allow_networks, nets, REGCHECK_MAX_NETS, &nnets, err, sizeof err) < 0) {
+		log_error("check_allow_networks (IMAGEREG_CHECK_ALLOW_NETWORKS): %s", err);
+		config_free(&cfg);
+		return -1;
+	}
 	/* Refuse to serve rather than store a credential we could not seal. */
 	if (seal_key_load(cfg.key_file, &fresh, err, sizeof err) < 0) {
 		log_error("%s (key_file, IMAGEREG_KEY_FILE)", err);
@@ -51,6 +62,8 @@ static int load(struct serve_options *opts)
 	opts->auth = strcmp(cfg.auth, "on") == 0;
 	opts->max_body = cfg.max_body;
 	opts->cors_origins = cfg.cors_origins;
+	opts->check_timeout_ms = cfg.check_timeout_ms;
+	opts->check_allow_networks = cfg.check_allow_networks;
 	if (!opts->auth)
 		log_warn("authentication is OFF (auth = off): every client may read and write;"
 			 " only run this way behind nginx auth_request");
@@ -82,6 +95,21 @@ static int systemd_socket(void)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	return fd;
+}
+
+/*
+ * Maps the change counters every worker on this host shares (before any
+ * fork, so all inherit them).  Without them the workers still answer
+ * correctly, but every request reads from PostgreSQL.
+ */
+static void share_counters(struct serve_options *opts)
+{
+	char err[512];
+
+	opts->gen = generation_open(current.generation_file, 1, err, sizeof err);
+	if (opts->gen == NULL)
+		log_warn("no cache between requests, every request asks PostgreSQL: %s"
+			 " (generation_file, IMAGEREG_GENERATION_FILE)", err);
 }
 
 static void usage(void)
@@ -117,9 +145,32 @@ static int open_listener(const char *spec)
 	return fd;
 }
 
+/*
+ * FastCGI on the socket of spec, else systemd's fd 3, else fd 0 (spawn-fcgi):
+ * nworkers preforked workers; on fd 0 only when a count was given
+ * (fd0_prefork), else this process alone, as spawn-fcgi -F N forks for us.
+ */
+static int serve_fcgi(const char *spec, int sd, int nworkers, int fd0_prefork,
+		      struct serve_options *opts)
+{
+	if (spec[0] != '\0') {
+		int fd = open_listener(spec);
+
+		if (fd < 0)
+			return 1;
+		log_info("listening on %s", spec);
+		return supervise(fd, nworkers, opts, reload);
+	}
+	if (sd >= 0) {
+		log_info("serving the socket systemd passed (fd 3)");
+		return supervise(sd, nworkers, opts, reload);
+	}
+	return fd0_prefork ? supervise(0, nworkers, opts, reload) : worker_run_fcgi(0, opts);
+}
+
 int main(int argc, char **argv)
 {
-	struct serve_options opts;
+	struct serve_options opts = { .gen = NULL };
 	const char *listen = NULL;
 	int workers = 0, check_only = 0;
 
@@ -148,6 +199,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* Once, before any fork and any thread: libcurl's and OpenSSL's global state. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("cannot initialise libcurl");
+		return 1;
+	}
 	if (load(&opts) < 0)
 		return 1;
 	if (check_only) {
@@ -155,26 +211,18 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const char *spec = listen != NULL ? listen : current.listen;
-	/* spawn-fcgi -F N forks for us: one worker on fd 0 unless told otherwise. */
 	int workers_given = workers > 0 || getenv("IMAGEREG_WORKERS") != NULL;
 	int nworkers = workers > 0 ? workers : current.workers;
 	int sd = systemd_socket();
 
-	if (spec[0] != '\0') {
-		int fd = open_listener(spec);
+	if (spec[0] != '\0' || sd >= 0 || !FCGX_IsCGI()) {
+		int status;
 
-		if (fd < 0)
-			return 1;
-		log_info("listening on %s", spec);
-		return supervise(fd, nworkers, &opts, reload);
+		share_counters(&opts);
+		status = serve_fcgi(spec, sd, nworkers, workers_given, &opts);
+		generation_close(opts.gen);
+		return status;
 	}
-	if (sd >= 0) {
-		log_info("serving the socket systemd passed (fd 3)");
-		return supervise(sd, nworkers, &opts, reload);
-	}
-	if (!FCGX_IsCGI())
-		return workers_given ? supervise(0, nworkers, &opts, reload)
-				     : worker_run_fcgi(0, &opts);
 	if (getenv("GATEWAY_INTERFACE") != NULL)
 		return worker_run_cgi(&opts);
 	usage();

@@ -5,16 +5,20 @@
 #include <stddef.h>
 
 struct json_object;
+struct cache;
 struct db;
 struct seal_key;
 
 /* What every request of a worker shares: set up once at start. */
 struct app {
 	struct db *db;                  /* the worker's connection */
+	struct cache *cache;            /* what it remembers between requests; NULL only in tests */
 	const struct seal_key *key;     /* seals credentials; NULL only in tests */
 	int auth;                       /* 1: bearer tokens required */
 	int max_body;                   /* largest body read; 0 means MAX_BODY_BYTES */
 	const char *cors_origins;       /* space-separated allowed origins; NULL or "" = off */
+	int check_timeout_ms;           /* registry check time limit; 0 means its default */
+	const char *check_allow_networks; /* networks the check's SSRF guard allows; NULL or "" = none */
 };
 
 /* Longest API token name (api_token_name_shape). */
@@ -43,6 +47,7 @@ struct req_io {
 struct req {
 	const struct req_io *io;
 	struct db *db;                  /* the worker's connection; borrowed */
+	struct cache *cache;            /* the worker's cache; borrowed */
 	const struct seal_key *key;     /* the at-rest key; borrowed */
 	char actor[ACTOR_MAX + 8];      /* token name, for the audit trail and logs */
 	const char *method;             /* REQUEST_METHOD, never NULL */
@@ -51,7 +56,9 @@ struct req {
 	struct json_object *body;       /* parsed body when the route takes one; owned */
 	int status;                     /* status sent, 0 until a response went out */
 	int max_body;                   /* from struct app */
-	char cors[256];                 /* CORS header lines for this origin, or "" */
+	char cors[384];                 /* CORS header lines for this origin, or "" */
+	int check_timeout_ms;           /* from struct app */
+	const char *check_allow_networks; /* from struct app; borrowed */
 };
 
 #endif

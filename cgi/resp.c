@@ -18,7 +18,9 @@ static const struct {
 	{ 403, "Forbidden" },
 	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" },
+	{ 412, "Precondition Failed" },
 	{ 413, "Payload Too Large" },
+	{ 422, "Unprocessable Content" },
 	{ 500, "Internal Server Error" },
 	{ 503, "Service Unavailable" },
 };
@@ -61,6 +63,12 @@ static void send(struct req *r, int status, const char *extra_headers, const cha
 	if (r->io->write(r->io->ctx, head, n) < 0 ||
 	    (body_len > 0 && r->io->write(r->io->ctx, body, (int)body_len) < 0))
 		log_debug("client went away during the response");
+}
+
+void resp_json_text(struct req *r, int status, const char *extra_headers,
+		    const char *json, size_t len)
+{
+	send(r, status, extra_headers, json, len);
 }
 
 void resp_json(struct req *r, int status, const char *extra_headers,

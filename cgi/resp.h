@@ -16,6 +16,10 @@ const char *resp_reason(int status);
 void resp_json(struct req *r, int status, const char *extra_headers,
 	       struct json_object *obj);
 
+/* resp_json for JSON that is already text: json[0..len), borrowed. */
+void resp_json_text(struct req *r, int status, const char *extra_headers,
+		    const char *json, size_t len);
+
 /* Sends a status with headers and no body (204 to a CORS preflight). */
 void resp_empty(struct req *r, int status, const char *extra_headers);
 

@@ -1,6 +1,7 @@
 /* worker.c - the FastCGI accept loop and the plain-CGI one-shot. */
 #include "worker.h"
 #include "app.h"
+#include "cache.h"
 #include "log.h"
 
 #include <errno.h>
@@ -41,7 +42,8 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	FCGX_Request fr;
 	struct req_io io = { fcgx_param, fcgx_read, fcgx_write, &fr };
 	struct app app = { .key = opts->key, .auth = opts->auth, .max_body = opts->max_body,
-			   .cors_origins = opts->cors_origins };
+			   .cors_origins = opts->cors_origins, .check_timeout_ms = opts->check_timeout_ms,
+			   .check_allow_networks = opts->check_allow_networks };
 	int status = 0;
 
 	/* No SA_RESTART: the signal must interrupt accept(). */
@@ -65,8 +67,10 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 		return 1;
 	}
 	app.db = db_new(&opts->db);
-	if (app.db == NULL) {
+	app.cache = app.db ? cache_new(app.db, opts->gen) : NULL;
+	if (app.cache == NULL) {
 		log_error("out of memory");
+		db_free(app.db);
 		return 1;
 	}
 	/* Connect now so the first request does not pay for it; failure is fine. */
@@ -83,6 +87,7 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
+	cache_free(app.cache);
 	db_free(app.db);
 	return status;
 }
@@ -111,11 +116,17 @@ int worker_run_cgi(const struct serve_options *opts)
 {
 	struct req_io io = { cgi_param, cgi_read, cgi_write, NULL };
 	struct app app = { .db = db_new(&opts->db), .key = opts->key, .auth = opts->auth,
-			   .max_body = opts->max_body, .cors_origins = opts->cors_origins };
-
-	if (app.db == NULL)
+			   .max_body = opts->max_body, .cors_origins = opts->cors_origins,
+			   .check_timeout_ms = opts->check_timeout_ms,
+			   .check_allow_networks = opts->check_allow_networks };
+	/* One request: nothing to share, so no counters. */
+	app.cache = app.db ? cache_new(app.db, NULL) : NULL;
+	if (app.cache == NULL) {
+		db_free(app.db);
 		return 1;
+	}
 	app_handle(&io, &app);
+	cache_free(app.cache);
 	db_free(app.db);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -4,6 +4,7 @@
 
 #include "db.h"
 
+struct generation;
 struct seal_key;
 
 /* How every worker serves: its database, the at-rest key, authentication. */
@@ -13,6 +14,9 @@ struct serve_options {
 	int auth;
 	int max_body;               /* bytes */
 	const char *cors_origins;   /* space-separated; "" = CORS off */
+	int check_timeout_ms;       /* registry check time limit */
+	const char *check_allow_networks; /* space-separated CIDRs the check may reach; "" = none */
+	struct generation *gen;     /* shared change counters; NULL: the cache lives one request */
 };
 
 /*

@@ -66,7 +66,8 @@ def body(t):
     t.figure(f"supervisor {sup}, workers {workers}")
 
     held = flib.Held(t)
-    held.send("BEGIN; LOCK TABLE registry IN ACCESS EXCLUSIVE MODE;", "locked")
+    # The NOTIFY makes the workers forget their cached list, so the GET goes to PostgreSQL and waits for the lock.
+    held.send("NOTIFY imagereg_change, 'registry'; BEGIN; LOCK TABLE registry IN ACCESS EXCLUSIVE MODE;", "locked")
     t_locked = flib.now()
     result = []
     getter = threading.Thread(target=lambda: result.append(stack.client.request("GET", flib.COLLECTION)),

@@ -32,8 +32,11 @@ stack_wait() {	# stack_wait SECONDS COMMAND...: poll until COMMAND succeeds
 stack_start_responder() {
 	local dir=$1 fcgi=${IMAGEREG_FCGI:-$STACK_ROOT/cgi/imagereg-fcgi}
 	rm -f "$dir/imagereg.sock"
+	# The registry-check tests run their fake registries on loopback, which the
+	# check's SSRF guard refuses unless allowed (a caller's own value wins, even "").
 	# shellcheck disable=SC2086
-	${IMAGEREG_WRAP:-} "$fcgi" --listen "unix:$dir/imagereg.sock" --workers "${IMAGEREG_WORKERS:-4}" \
+	IMAGEREG_CHECK_ALLOW_NETWORKS=${IMAGEREG_CHECK_ALLOW_NETWORKS-127.0.0.0/8} \
+		${IMAGEREG_WRAP:-} "$fcgi" --listen "unix:$dir/imagereg.sock" --workers "${IMAGEREG_WORKERS:-4}" \
 		</dev/null >>"$dir/imagereg.log" 2>&1 &
 	echo $! >"$dir/imagereg.pid"
 	stack_wait 30 test -S "$dir/imagereg.sock" || { echo "stack: responder did not start" >&2; tail "$dir/imagereg.log" >&2; return 1; }
@@ -85,6 +88,8 @@ stack_start() {
 				CREATE ROLE imagereg LOGIN IN ROLE imagereg_app;
 			END IF; END \$\$" || return 1
 	fi
+	# The counters the workers and the CLI share (generation_file): here, not /run.
+	export IMAGEREG_GENERATION_FILE="$dir/generation"
 	# The at-rest key: 32 random bytes as hex, readable by its owner only.
 	if [ -z "${IMAGEREG_KEY_FILE:-}" ]; then
 		export IMAGEREG_KEY_FILE="$dir/imagereg.key"

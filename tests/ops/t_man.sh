@@ -140,7 +140,7 @@ print("# imagereg-fcgi.8 documents --" + " --".join(options))
 # imagereg.1: every command of cli.c's table and the variables the CLI reads.
 cli = read("cgi/cli.c")
 man1 = read("cgi/man/imagereg.1")
-commands = re.findall(r'\{\s*"([a-z-]+)",\s*cmd_\w+\s*\}', cli)
+commands = re.findall(r'\{\s*"([a-z-]+)",\s*cmd_\w+\s*[,}]', cli)
 if not commands:
     fail("found no commands in cgi/cli.c")
 for cmd in commands + ["token create", "token list", "token revoke", "key rotate"]:

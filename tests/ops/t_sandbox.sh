@@ -69,6 +69,7 @@ dsn = $IMAGEREG_DSN
 key_file = $IMAGEREG_KEY_FILE
 workers = 2
 cors_origins = https://console.example.com
+generation_file = $dir/generation
 EOF
 read -r -a start_cmd <<<"$(sed -n 's/^ExecStart=//p' "$service" |
 	sed -e "s|/usr/local/sbin/imagereg-fcgi|$OPS_FCGI|g" -e "s|/etc/imagereg/imagereg.conf|$dir/imagereg.conf|g")"

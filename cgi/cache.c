@@ -1,0 +1,259 @@
+/* cache.c - the per-worker registry list and token verdicts, and when to forget them. */
+#include "cache.h"
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+
+#include <json-c/json.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A token verdict is trusted this long, then checked (and stamped) again. */
+#define TOKEN_RECHECK_US (60 * 1000000LL)
+/* Direct-mapped by the first byte of the hash: bounded memory whatever clients send. */
+#define TOKEN_SLOTS 256
+#define HASH_TEXT_LEN (2 + 2 * SHA256_BYTES)
+
+struct token_slot {
+	char hash[HASH_TEXT_LEN + 1];   /* "" when empty */
+	char name[ACTOR_MAX + 1];
+	enum token_verdict verdict;
+	int64_t checked_us;
+};
+
+struct cache {
+	struct db *db;
+	struct generation *gen;
+	uint64_t seen[GEN__MAX];        /* the shared counters as cache_sync read them */
+	int registries_loaded;
+	uint64_t registries_gen;        /* counter value the registries were loaded under */
+	struct registry_set set;
+	uint64_t tokens_gen;            /* counter value the token verdicts date from */
+	struct token_slot tokens[TOKEN_SLOTS];
+};
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+struct cache *cache_new(struct db *db, struct generation *gen)
+{
+	struct cache *c = calloc(1, sizeof *c);
+
+	if (c != NULL) {
+		c->db = db;
+		c->gen = gen;
+	}
+	return c;
+}
+
+static void set_clear(struct registry_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		json_object_put(set->items[i].obj);
+	free(set->items);
+	free(set->list_json);
+	memset(set, 0, sizeof *set);
+}
+
+static void forget_registries(struct cache *c)
+{
+	set_clear(&c->set);
+	c->registries_loaded = 0;
+}
+
+static void forget_tokens(struct cache *c)
+{
+	for (size_t i = 0; i < TOKEN_SLOTS; i++)
+		c->tokens[i].hash[0] = '\0';
+	c->tokens_gen = c->seen[GEN_TOKENS];
+}
+
+void cache_free(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	forget_registries(c);
+	free(c);
+}
+
+int cache_sync(struct cache *c)
+{
+	unsigned changed;
+
+	if (db_ready(c->db) < 0) {
+		forget_registries(c);
+		forget_tokens(c);
+		return -1;
+	}
+	changed = db_changes(c->db);
+	/* Read after the notifications: a load below sees at least these counts. */
+	for (int k = 0; k < GEN__MAX; k++)
+		c->seen[k] = generation_get(c->gen, k);
+	/* Without shared counters another worker's write could be missed. */
+	if (c->gen == NULL)
+		changed = DB_CHANGED_ALL;
+	if ((changed & DB_CHANGED_REGISTRY) || c->seen[GEN_REGISTRY] != c->registries_gen)
+		forget_registries(c);
+	if ((changed & DB_CHANGED_TOKENS) || c->seen[GEN_TOKENS] != c->tokens_gen)
+		forget_tokens(c);
+	return 0;
+}
+
+/*
+ * The six Zadig fields of row i, then has_credentials and
+ * credentials_updated_at (extra fields do not disturb Zadig's clients).
+ * Column 8, the version, goes to the ETag header, not into the body.
+ */
+static struct json_object *registry_json(const PGresult *res, int i)
+{
+	static const char *const names[] = {
+		"registry_id", "address", "provider", "region", "namespace",
+	};
+	struct json_object *obj = json_object_new_object();
+
+	for (int col = 0; col < 5; col++)
+		json_object_object_add(obj, names[col],
+				       json_object_new_string(PQgetvalue(res, i, col)));
+	json_object_object_add(obj, "is_default",
+			       json_object_new_boolean(PQgetvalue(res, i, 5)[0] == 't'));
+	json_object_object_add(obj, "has_credentials",
+			       json_object_new_boolean(PQgetvalue(res, i, 6)[0] == 't'));
+	json_object_object_add(obj, "credentials_updated_at", PQgetisnull(res, i, 7) ? NULL
+			       : json_object_new_string(PQgetvalue(res, i, 7)));
+	return obj;
+}
+
+/* The string member name of a registry object (owned by obj); "" if it is missing. */
+static const char *field_string(struct json_object *obj, const char *name)
+{
+	struct json_object *v;
+	const char *s = json_object_object_get_ex(obj, name, &v) ? json_object_get_string(v) : NULL;
+
+	return s != NULL ? s : "";
+}
+
+/* Builds set from the list query's rows; 0, or -1 when out of memory. */
+static int set_build(struct registry_set *set, const PGresult *res)
+{
+	size_t n = (size_t)PQntuples(res), total = 2;
+	char *p;
+
+	set->items = calloc(n ? n : 1, sizeof *set->items);
+	if (set->items == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct cached_registry *item = &set->items[i];
+
+		item->obj = registry_json(res, (int)i);
+		set->n = i + 1;
+		item->json = json_object_to_json_string_length(item->obj,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &item->json_len);
+		if (item->json == NULL)
+			return -1;
+		snprintf(item->id, sizeof item->id, "%s", PQgetvalue(res, (int)i, 0));
+		snprintf(item->version, sizeof item->version, "%s", PQgetvalue(res, (int)i, 8));
+		item->address = field_string(item->obj, "address");
+		item->provider = field_string(item->obj, "provider");
+		item->namespace = field_string(item->obj, "namespace");
+		item->is_default = PQgetvalue(res, (int)i, 5)[0] == 't';
+		total += item->json_len + 1;
+	}
+	/* The list answer, byte for byte what serializing the array would give. */
+	p = set->list_json = malloc(total);
+	if (p == NULL)
+		return -1;
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, set->items[i].json, set->items[i].json_len);
+		p += set->items[i].json_len;
+	}
+	*p++ = ']';
+	set->list_len = (size_t)(p - set->list_json);
+	return 0;
+}
+
+int cache_registries(struct cache *c, const struct registry_set **set, char *msg, size_t msgsize)
+{
+	PGresult *res;
+	int status = 200;
+
+	*set = &c->set;
+	if (c->registries_loaded)
+		return 200;
+	res = db_exec(c->db, STMT_REGISTRY_LIST, NULL);
+	if (res == NULL) {
+		snprintf(msg, msgsize, "database unavailable, try again later");
+		return 503;
+	}
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		status = db_error_status(res, msg, msgsize);
+		log_error("loading the registries: %s: %s", PQresultErrorField(res, PG_DIAG_SQLSTATE),
+			  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+	} else if (set_build(&c->set, res) < 0) {
+		set_clear(&c->set);
+		snprintf(msg, msgsize, "out of memory");
+		status = 500;
+	} else {
+		c->registries_loaded = 1;
+		c->registries_gen = c->seen[GEN_REGISTRY];
+	}
+	PQclear(res);
+	return status;
+}
+
+const struct cached_registry *registry_find(const struct registry_set *set, const char *id)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (memcmp(set->items[i].id, id, REGISTRY_ID_LEN + 1) == 0)
+			return &set->items[i];
+	return NULL;
+}
+
+static unsigned hex_value(char ch)
+{
+	return ch <= '9' ? (unsigned)(ch - '0') : (unsigned)((ch | 0x20) - 'a' + 10);
+}
+
+enum token_verdict cache_token(struct cache *c, const char *hash_bytea, char *name, size_t namesize)
+{
+	/* The hash is uniformly random: its first byte spreads tokens evenly. */
+	struct token_slot *slot = &c->tokens[(hex_value(hash_bytea[2]) << 4 | hex_value(hash_bytea[3])) % TOKEN_SLOTS];
+	int64_t now = now_us();
+	const char *params[] = { hash_bytea };
+	PGresult *res;
+
+	if (strcmp(slot->hash, hash_bytea) != 0 || now - slot->checked_us > TOKEN_RECHECK_US) {
+		res = db_exec(c->db, STMT_TOKEN_CHECK, params);
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+			PQclear(res);
+			return TOKEN_DB_DOWN;
+		}
+		snprintf(slot->hash, sizeof slot->hash, "%s", hash_bytea);
+		slot->checked_us = now;
+		if (PQntuples(res) == 0) {
+			slot->verdict = TOKEN_UNKNOWN;
+			slot->name[0] = '\0';
+		} else {
+			slot->verdict = strcmp(PQgetvalue(res, 0, 1), "write") == 0 ? TOKEN_WRITE : TOKEN_READ;
+			snprintf(slot->name, sizeof slot->name, "%s", PQgetvalue(res, 0, 0));
+		}
+		PQclear(res);
+	}
+	snprintf(name, namesize, "%s", slot->name);
+	return slot->verdict;
+}
+
+void cache_written(struct cache *c, enum generation_kind kind)
+{
+	generation_bump(c->gen, kind);
+}

@@ -1,0 +1,81 @@
+/*
+ * cache.h - what a worker keeps between requests so that reads need no
+ * database round trip: the registry list (rendered as JSON once per change)
+ * and the tokens it has checked.
+ *
+ * Consistency: a trigger (sql/003) NOTIFYs on every change to registry and
+ * api_token and the worker LISTENs; cache_sync reads the notifications that
+ * have arrived without blocking.  Writers on this host also bump a counter
+ * in shared memory (generation.h) after their commit, before they answer, so
+ * a write that has returned is seen by the next request to any worker here.
+ * Without a counter file the cache lives for one request only.
+ */
+#ifndef IMAGEREG_CACHE_H
+#define IMAGEREG_CACHE_H
+
+#include "generation.h"
+#include "req.h"
+
+#include <stddef.h>
+
+struct db;
+struct json_object;
+
+/* One registry as the API shows it. */
+struct cached_registry {
+	char id[REGISTRY_ID_LEN + 1];
+	char version[21];               /* row version in decimal: the ETag is "<version>" */
+	struct json_object *obj;        /* the response object; owned by the cache */
+	const char *json;               /* obj serialized, owned by obj */
+	size_t json_len;
+	/* What the list filters look at; the strings are owned by obj. */
+	const char *address;
+	const char *provider;
+	const char *namespace;
+	int is_default;
+};
+
+/* Every registry, oldest first, and the list response already serialized. */
+struct registry_set {
+	size_t n;
+	struct cached_registry *items;
+	char *list_json;
+	size_t list_len;
+};
+
+struct cache;
+
+/* gen may be NULL (plain CGI, or no counter file): then nothing outlives a request. */
+struct cache *cache_new(struct db *db, struct generation *gen);
+void cache_free(struct cache *c);
+
+/*
+ * Once per request, before anything is answered from the cache: connects if
+ * needed, reads the notifications that have arrived and compares the shared
+ * counters, and forgets what changed.  Returns 0, or -1 when the database is
+ * unreachable (its state cannot be known: the caller answers 503).
+ */
+int cache_sync(struct cache *c);
+
+/*
+ * The registries, loaded when they changed.  Returns 200 and sets *set
+ * (valid until the next cache_sync), or an HTTP status with msg filled.
+ */
+int cache_registries(struct cache *c, const struct registry_set **set, char *msg, size_t msgsize);
+
+/* The registry with this id in set, or NULL. */
+const struct cached_registry *registry_find(const struct registry_set *set, const char *id);
+
+enum token_verdict { TOKEN_UNKNOWN, TOKEN_READ, TOKEN_WRITE, TOKEN_DB_DOWN };
+
+/*
+ * Checks a token by its SHA-256 in bytea text form; the name goes to
+ * name[0..namesize).  A cached verdict is used for up to a minute, after which
+ * the database is asked again (and stamps last_used_at).
+ */
+enum token_verdict cache_token(struct cache *c, const char *hash_bytea, char *name, size_t namesize);
+
+/* After a write statement ran, committed or not: tells every worker here. */
+void cache_written(struct cache *c, enum generation_kind kind);
+
+#endif

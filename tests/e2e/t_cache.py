@@ -1,0 +1,218 @@
+"""The workers' cache: reads need no database round trip, yet every answer is as fresh as the last write.
+
+A write that returned 200 is seen by the next request whichever worker takes it (shared counters), a token revoked
+with the CLI fails on its very next request, and a change a DBA makes in psql reaches every worker through
+NOTIFY within moments. The log lines say which worker (pid) served which request.
+"""
+
+import os
+import re
+import signal
+import time
+
+from lib import COLLECTION, create, item_path, psql, request, reset
+from seclib import bearer, cli_ok, rand_hex
+
+ROUNDS = 1500
+LOG_LINE = re.compile(r" imagereg\[(\d+)\]: (GET|PUT|POST|DELETE) (\S+) (\d{3}) ")
+
+
+def log_path():
+    return os.path.join(os.environ["IMAGEREG_LOGS"], "imagereg.log")
+
+
+def log_size():
+    return os.path.getsize(log_path())
+
+
+def served_since(offset):
+    """(pid, method, path, status) of every request logged after byte offset, in order."""
+    with open(log_path(), "rb") as f:
+        f.seek(offset)
+        text = f.read().decode("utf-8", "replace")
+    return [(int(m[1]), m[2], m[3], int(m[4])) for m in LOG_LINE.finditer(text)]
+
+
+def supervisor_pid():
+    with open(os.path.join(os.environ["IMAGEREG_LOGS"], "imagereg.pid")) as f:
+        return int(f.read().strip())
+
+
+def worker_pids():
+    """The supervisor's children, read from /proc."""
+    parent, pids = supervisor_pid(), set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                pids.add(int(entry))
+    return pids
+
+
+def replace_workers():
+    """SIGHUP: the supervisor replaces every worker (new connections, empty caches); wait until all are new."""
+    before = worker_pids()
+    os.kill(supervisor_pid(), signal.SIGHUP)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        now = worker_pids()
+        if now and not now & before and len(now) == len(before):
+            return now
+        time.sleep(0.05)
+    raise AssertionError("the workers were not replaced within 20 s of SIGHUP")
+
+
+def notify_triggers(enabled):
+    """Turns sql/003's NOTIFY triggers on or off, to test the shared counters on their own."""
+    verb = "ENABLE" if enabled else "DISABLE"
+    psql(f"ALTER TABLE registry {verb} TRIGGER registry_notify_change;"
+         f" ALTER TABLE api_token {verb} TRIGGER api_token_notify_change;")
+
+
+def read_your_writes(rounds):
+    reset()
+    first, second = create(namespace="ryw-a"), create(namespace="ryw-b")
+    start = log_size()
+    for i in range(rounds):
+        target, other = (first, second) if i % 2 == 0 else (second, first)
+        namespace = f"ryw-{i}"
+        resp = request("PUT", item_path(target), {"address": "https://ryw.example.com", "provider": "native",
+                                                  "namespace": namespace, "is_default": True})
+        assert resp.status == 200, f"round {i}: PUT answered {resp.status}: {resp.raw[:200]}"
+        one = request("GET", item_path(target))
+        assert one.status == 200 and one.json["namespace"] == namespace and one.json["is_default"], \
+            f"round {i}: GET one after the PUT answered {one.status} {one.raw[:200]}"
+        listed = {r["registry_id"]: r for r in request("GET", COLLECTION).json}
+        assert listed[target]["namespace"] == namespace, f"round {i}: the list still shows an old namespace"
+        assert listed[target]["is_default"] and not listed[other]["is_default"], \
+            f"round {i}: the list shows the default before the PUT"
+    served = served_since(start)
+    writes = [pid for pid, method, _, _ in served if method == "PUT"]
+    reads = [pid for pid, method, _, _ in served if method == "GET"]
+    assert len(writes) == rounds and len(reads) == 2 * rounds, f"log shows {len(writes)} PUTs, {len(reads)} GETs"
+    # The reads that prove something: those another worker answered than the one that wrote.
+    crossed = sum(1 for i in range(rounds) if reads[2 * i] != writes[i])
+    workers = worker_pids()
+    assert set(reads) >= workers, f"only workers {sorted(set(reads))} of {sorted(workers)} answered reads"
+    assert crossed >= rounds // 4, f"only {crossed} of {rounds} reads went to another worker than the write"
+
+
+def test_every_write_is_read_back_by_whichever_worker_answers():
+    read_your_writes(ROUNDS)
+
+
+def test_the_shared_counters_alone_keep_every_worker_fresh():
+    """NOTIFY off: what a worker here wrote must still be read back by every other at once."""
+    notify_triggers(False)
+    try:
+        read_your_writes(ROUNDS // 3)
+        revoke_rounds(3)
+    finally:
+        notify_triggers(True)
+
+
+def test_created_and_deleted_registries_show_at_once_everywhere():
+    reset()
+    for i in range(200):
+        rid = create(namespace=f"cd-{i}")
+        assert request("GET", item_path(rid)).status == 200, f"round {i}: the new registry is not found"
+        assert rid in {r["registry_id"] for r in request("GET", COLLECTION).json}, f"round {i}: not listed"
+        assert request("DELETE", item_path(rid)).status == 200
+        assert request("GET", item_path(rid)).status == 404, f"round {i}: the deleted registry is still found"
+        assert request("GET", COLLECTION).json == [], f"round {i}: the deleted registry is still listed"
+
+
+def revoke_rounds(rounds):
+    for round_ in range(rounds):
+        name = f"cache-revoke-{rand_hex(4)}"
+        token = cli_ok("token", "create", name, "--scope", "read").strip()
+        # Enough requests that every worker has checked and cached the token.
+        start = log_size()
+        for _ in range(40):
+            assert request("GET", COLLECTION, headers=bearer(token)).status == 200
+        assert {pid for pid, *_ in served_since(start)} == worker_pids(), f"round {round_}: not every worker saw it"
+        cli_ok("token", "revoke", name)
+        for i in range(20):
+            resp = request("GET", COLLECTION, headers=bearer(token))
+            assert resp.status == 401, f"round {round_}: request {i} after the revocation answered {resp.status}"
+
+
+def test_a_token_revoked_with_the_cli_fails_on_its_very_next_request():
+    revoke_rounds(8)
+
+
+def wait_until(predicate, seconds):
+    """Seconds it took predicate() to hold, polling every 5 ms; fails after seconds."""
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < seconds, f"not seen within {seconds} s"
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
+def test_a_change_made_in_psql_reaches_every_worker_through_notify():
+    reset()
+    rid = create(namespace="before-dba")
+    for _ in range(20):
+        request("GET", item_path(rid))
+    psql("UPDATE registry SET namespace = 'after-dba' WHERE id = :'p1';", rid)
+    wait_until(lambda: request("GET", item_path(rid)).json["namespace"] == "after-dba", 2)
+    # Once one worker has it, NOTIFY has long reached the others: none answers the old value.
+    for i in range(40):
+        assert request("GET", item_path(rid)).json["namespace"] == "after-dba", f"request {i} answered stale"
+
+
+def test_a_token_revoked_in_psql_stops_working_within_moments():
+    name = f"cache-dba-{rand_hex(4)}"
+    token = cli_ok("token", "create", name, "--scope", "read").strip()
+    for _ in range(20):
+        assert request("GET", COLLECTION, headers=bearer(token)).status == 200
+    psql("UPDATE api_token SET revoked_at = now() WHERE name = :'p1';", name)
+    wait_until(lambda: request("GET", COLLECTION, headers=bearer(token)).status == 401, 2)
+    for i in range(40):
+        assert request("GET", COLLECTION, headers=bearer(token)).status == 401, f"request {i} let it in again"
+
+
+def statement_count(log, offset, name):
+    with open(log, "rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", "replace").count(f"execute {name}:")
+
+
+def test_reads_are_answered_from_memory():
+    """With every statement of the responder's role logged: 400 reads run one load per worker, not 400 queries."""
+    server_log = os.path.join(os.environ["IMAGEREG_LOGS"], "pg", "server.log")
+    if not os.path.exists(server_log):
+        print("# skipped: no stack-owned PostgreSQL log")
+        return
+    reset()
+    rid = create(namespace="memory")
+    psql("ALTER ROLE imagereg SET log_statement = 'all';")
+    try:
+        workers = replace_workers()
+        offset = os.path.getsize(server_log)
+        for i in range(200):
+            assert request("GET", COLLECTION).status == 200
+            assert request("GET", item_path(rid)).status == 200
+        loads = statement_count(server_log, offset, "registry_list")
+        checks = statement_count(server_log, offset, "token_check")
+        assert 1 <= loads <= len(workers), f"{loads} list queries for 400 reads on {len(workers)} workers"
+        assert 1 <= checks <= len(workers), f"{checks} token checks for 400 reads on {len(workers)} workers"
+        # A write makes every worker load again, once.
+        assert request("PUT", item_path(rid), {"address": "https://memory.example.com", "provider": "native",
+                                               "namespace": "memory-2"}).status == 200
+        offset = os.path.getsize(server_log)
+        for i in range(100):
+            assert request("GET", item_path(rid)).json["namespace"] == "memory-2"
+        # Each worker loads once when the shared counter moves, and may load once more when the NOTIFY of the same
+        # commit arrives after that: it cannot tell which commit a notification is for.
+        loads = statement_count(server_log, offset, "registry_list")
+        assert 1 <= loads <= 2 * len(workers), f"{loads} list queries after one write on {len(workers)} workers"
+        assert statement_count(server_log, offset, "token_check") == 0, "a registry write dropped the token cache"
+    finally:
+        psql("ALTER ROLE imagereg RESET log_statement;")
+        replace_workers()
