@@ -1,6 +1,7 @@
 /* routes.c - the one route table and the path matcher. */
 #include "routes.h"
 #include "handlers.h"
+#include "handlers_check.h"
 
 #include <string.h>
 
@@ -12,6 +13,10 @@ static const struct route routes[] = {
 	{ "GET", REGISTRY "/:id", h_registry_get, ROUTE_ID, "Show one registry" },
 	{ "PUT", REGISTRY "/:id", h_registry_update, ROUTE_ID | ROUTE_BODY | ROUTE_WRITE, "Update a registry" },
 	{ "DELETE", REGISTRY "/:id", h_registry_delete, ROUTE_ID | ROUTE_WRITE, "Delete a registry" },
+	{ "POST", REGISTRY "/validate", h_registry_validate, ROUTE_BODY | ROUTE_WRITE,
+	  "Check registry settings without saving them" },
+	{ "POST", REGISTRY "/:id/validate", h_registry_validate_stored, ROUTE_ID | ROUTE_WRITE,
+	  "Check a stored registry with its stored settings" },
 	{ "GET", "/healthz", h_health, ROUTE_PUBLIC, "Is the service and its database up" },
 };
 
@@ -33,15 +38,18 @@ int route_id_valid(const char *s, size_t len)
 
 /*
  * Matches path against pattern segment by segment; ":id" matches one
- * non-empty segment, whose start and length are returned.
+ * non-empty segment, whose start and length are returned.  *params counts
+ * the :id segments, so a literal segment can win over one.
  */
 static int pattern_match(const char *pattern, const char *path,
-			 const char **seg, size_t *seg_len)
+			 const char **seg, size_t *seg_len, int *params)
 {
 	*seg = NULL;
 	*seg_len = 0;
+	*params = 0;
 	while (*pattern != '\0') {
 		if (strncmp(pattern, ":id", 3) == 0) {
+			(*params)++;
 			size_t len = strcspn(path, "/");
 
 			if (len == 0)
@@ -64,17 +72,25 @@ enum route_match route_find(const char *method, const char *path,
 			    const struct route **route, char *id, size_t idsize,
 			    size_t *id_len, char *allow, size_t allowsize)
 {
-	int path_known = 0;
+	int path_known = 0, params, fewest = -1;
 	size_t used = 0;
+	const char *seg;
+	size_t seg_len;
 
 	*route = NULL;
 	if (allowsize > 0)
 		allow[0] = '\0';
+	/*
+	 * The path belongs to the matching pattern with the fewest :id
+	 * segments: ".../validate" is the check's path, not a malformed id, for
+	 * every method.
+	 */
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if (pattern_match(routes[i].pattern, path, &seg, &seg_len, &params) &&
+		    (fewest < 0 || params < fewest))
+			fewest = params;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		const char *seg;
-		size_t seg_len;
-
-		if (!pattern_match(routes[i].pattern, path, &seg, &seg_len))
+		if (!pattern_match(routes[i].pattern, path, &seg, &seg_len, &params) || params != fewest)
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {
 			size_t copy = seg_len < idsize ? seg_len : idsize - 1;

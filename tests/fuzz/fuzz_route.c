@@ -76,6 +76,16 @@ static int model_match(const char *pattern, const char *path, const char **seg, 
 	}
 }
 
+/* How many ":id" segments a pattern has: the path belongs to the matching patterns with the fewest. */
+static int pattern_params(const char *pattern)
+{
+	int n = 0;
+
+	for (const char *p = pattern; (p = strstr(p, ":id")) != NULL; p += 3)
+		n++;
+	return n;
+}
+
 struct expect {
 	enum route_match match;
 	const struct route *route;
@@ -88,15 +98,20 @@ static void model_find(const char *method, const char *path, struct expect *e)
 {
 	size_t n;
 	const struct route *table = route_table(&n);
-	int path_known = 0;
+	int path_known = 0, fewest = -1;
+	const char *seg;
+	size_t seg_len;
 
 	memset(e, 0, sizeof *e);
 	e->match = ROUTE_NO_PATH;
+	/* ".../validate" is its own path, not an :id segment: literal segments win. */
+	for (size_t i = 0; i < n; i++)
+		if (model_match(table[i].pattern, path, &seg, &seg_len) &&
+		    (fewest < 0 || pattern_params(table[i].pattern) < fewest))
+			fewest = pattern_params(table[i].pattern);
 	for (size_t i = 0; i < n; i++) {
-		const char *seg;
-		size_t seg_len;
-
-		if (!model_match(table[i].pattern, path, &seg, &seg_len))
+		if (!model_match(table[i].pattern, path, &seg, &seg_len) ||
+		    pattern_params(table[i].pattern) != fewest)
 			continue;
 		if (strcmp(table[i].method, method) == 0) {
 			e->match = ROUTE_FOUND;

@@ -1,0 +1,13 @@
+/* handlers_check.h - the registry check endpoints (cgi/regcheck.c does the checking). */
+#ifndef IMAGEREG_HANDLERS_CHECK_H
+#define IMAGEREG_HANDLERS_CHECK_H
+
+#include "req.h"
+
+/* POST /openapi/system/registry/validate: the settings of a body, not saved. */
+void h_registry_validate(struct req *r);
+
+/* POST /openapi/system/registry/:id/validate: a stored registry, as stored. */
+void h_registry_validate_stored(struct req *r);
+
+#endif

@@ -1,0 +1,739 @@
+/*
+ * regcheck.c - the registry check: Docker Registry HTTP API v2 over libcurl,
+ * with an SSRF guard on every connection it opens.
+ *
+ * The guard vets the address curl is about to connect to, in curl's
+ * open-socket callback, rather than resolving the name beforehand and pinning
+ * the answer: the callback sees exactly the address of every connection
+ * (each happy-eyeballs attempt, the token service's, a reconnect), so DNS
+ * rebinding has nothing to swap, and the name is resolved by curl's threaded
+ * resolver, which the check's timeout bounds (getaddrinfo(3) has no timeout
+ * and a silent DNS server would hold the worker for tens of seconds).
+ */
+#include "regcheck.h"
+#include "regcheck_challenge.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+/* error_kind names, by enum regcheck_kind. */
+static const char *const kind_names[RC__MAX] = {
+	[RC_OK] = NULL,
+	[RC_DNS] = "dns",
+	[RC_CONNECT] = "connect",
+	[RC_TLS] = "tls",
+	[RC_NOT_A_REGISTRY] = "not_a_registry",
+	[RC_AUTH] = "auth",
+	[RC_TIMEOUT] = "timeout",
+	[RC_UNSUPPORTED] = "unsupported",
+};
+
+/* Largest body kept (the token answer) or read past (anything else). */
+#define BODY_MAX 65536
+/* Longest header value looked at; longer ones are cut. */
+#define HEADER_MAX 2048
+/* Longest bearer token sent back to the registry. */
+#define TOKEN_MAX 8192
+
+const char *regcheck_kind_name(enum regcheck_kind k)
+{
+	return k >= 0 && k < RC__MAX ? kind_names[k] : NULL;
+}
+
+/* ------------------------------------------------------------------------- */
+/* HTTP through libcurl.                                                      */
+/* ------------------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* State of one check, shared by its requests. */
+struct check {
+	const struct regcheck_options *opts;
+	int64_t deadline;               /* CLOCK_MONOTONIC ms */
+	CURL *curl;                     /* one handle: connections are reused between requests */
+	enum regcheck_addr refused;     /* why the guard last refused, ADDR_PUBLIC if it never did */
+	char refused_ip[INET6_ADDRSTRLEN];
+};
+
+/* Which certificates verify a TLS peer. */
+struct trust {
+	const char *pem;                /* NULL: the system CA store */
+};
+
+/* What one response said, as far as the check cares. */
+struct answer {
+	long status;
+	int api_header;                 /* Docker-Distribution-API-Version: registry/2.0 */
+	int challenge_bad;              /* a WWW-Authenticate that did not parse */
+	struct regcheck_challenge challenge;
+	char location[256];
+	int keep_body;                  /* collect the body (the token answer) */
+	char *body;                     /* malloc'd, NUL-terminated; owned by the answer */
+	size_t len;
+	int too_big;
+	int connected;                  /* a connection was made (the TCP handshake completed) */
+};
+
+static void answer_free(struct answer *a)
+{
+	if (a->body != NULL) {
+		explicit_bzero(a->body, a->len);
+		free(a->body);
+	}
+	memset(a, 0, sizeof *a);
+}
+
+/* Refuses what the guard refuses, before a single packet leaves. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *sa)
+{
+	struct check *c = clientp;
+	const unsigned char *bytes = NULL;
+	enum regcheck_addr why;
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKET_BAD;
+	if (sa->family == AF_INET && sa->addrlen >= sizeof(struct sockaddr_in))
+		bytes = (const unsigned char *)&((const struct sockaddr_in *)(const void *)&sa->addr)->sin_addr;
+	else if (sa->family == AF_INET6 && sa->addrlen >= sizeof(struct sockaddr_in6))
+		bytes = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)&sa->addr)->sin6_addr;
+	why = bytes ? regcheck_vet(sa->family, bytes, c->opts->allow, c->opts->nallow) : ADDR_NOT_IP;
+	if (why != ADDR_PUBLIC) {
+		c->refused = why;
+		if (bytes == NULL || inet_ntop(sa->family, bytes, c->refused_ip, sizeof c->refused_ip) == NULL)
+			snprintf(c->refused_ip, sizeof c->refused_ip, "?");
+		return CURL_SOCKET_BAD;
+	}
+	return socket(sa->family, sa->socktype | SOCK_CLOEXEC, sa->protocol);
+}
+
+/* 1 when the header line (not NUL-terminated) is "name:", any case; *value then follows. */
+static int header_is(const char *line, size_t len, const char *name, const char **value)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
+		return 0;
+	*value = line + n + 1;
+	return 1;
+}
+
+static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
+{
+	struct answer *a = userdata;
+	size_t len = size * nitems;
+	const char *v;
+	char value[HEADER_MAX];
+
+	/* A status line starts a response (after a 100 Continue, say): forget the last one's headers. */
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		a->api_header = a->challenge_bad = 0;
+		memset(&a->challenge, 0, sizeof a->challenge);
+		a->location[0] = '\0';
+		return len;
+	}
+	if (!header_is(line, len, "docker-distribution-api-version", &v) &&
+	    !header_is(line, len, "www-authenticate", &v) && !header_is(line, len, "location", &v))
+		return len;
+	size_t vlen = len - (size_t)(v - line);
+	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ' ||
+			    v[vlen - 1] == '\t'))
+		vlen--;
+	while (vlen > 0 && (*v == ' ' || *v == '\t'))
+		v++, vlen--;
+	if (vlen >= sizeof value)
+		vlen = sizeof value - 1;
+	memcpy(value, v, vlen);
+	value[vlen] = '\0';
+	switch (line[0] | 0x20) {
+	case 'd':
+		a->api_header |= strcasecmp(value, "registry/2.0") == 0;
+		break;
+	case 'w':
+		if (regcheck_parse_challenge(value, &a->challenge) < 0)
+			a->challenge_bad = 1;
+		break;
+	default:
+		/* Cut: a message quotes it, nothing follows it. */
+		snprintf(a->location, sizeof a->location, "%.*s", (int)sizeof a->location - 1, value);
+		break;
+	}
+	return len;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+	struct answer *a = userdata;
+	size_t n = size * nmemb;
+
+	if (a->len + n > BODY_MAX) {
+		a->too_big = 1;
+		return 0;       /* aborts the transfer: CURLE_WRITE_ERROR */
+	}
+	if (a->keep_body) {
+		char *grown = malloc(a->len + n + 1);
+
+		if (grown == NULL)
+			return 0;
+		if (a->body != NULL) {
+			memcpy(grown, a->body, a->len);
+			explicit_bzero(a->body, a->len);
+			free(a->body);
+		}
+		memcpy(grown + a->len, data, n);
+		grown[a->len + n] = '\0';
+		a->body = grown;
+	}
+	a->len += n;
+	return n;
+}
+
+/*
+ * One GET of url within what is left of the check's time: Basic credentials
+ * when user or pass is set, a bearer token when bearer is.  Fills *a; returns
+ * curl's code (CURLE_OPERATION_TIMEDOUT when no time is left).
+ */
+static CURLcode http_get(struct check *c, const char *url, const struct trust *trust,
+			 const char *user, const char *pass, const char *bearer,
+			 struct answer *a, char errbuf[CURL_ERROR_SIZE])
+{
+	int64_t left = c->deadline - now_ms();
+	struct curl_slist *headers = NULL;
+	CURL *h = c->curl;
+	CURLcode rc;
+	curl_off_t connect_us = 0;
+
+	errbuf[0] = '\0';
+	c->refused = ADDR_PUBLIC;
+	if (left <= 0)
+		return CURLE_OPERATION_TIMEDOUT;
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* The environment's proxies would connect for us, past the guard. */
+	curl_easy_setopt(h, CURLOPT_PROXY, "");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "imagereg-check/1");
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, c);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (trust->pem != NULL) {
+		/* The stored certificate is the only trust anchor: no system store beside it. */
+		struct curl_blob blob = { (void *)trust->pem, strlen(trust->pem), CURL_BLOB_COPY };
+
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	if (user != NULL || pass != NULL) {
+		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(h, CURLOPT_USERNAME, user ? user : "");
+		curl_easy_setopt(h, CURLOPT_PASSWORD, pass ? pass : "");
+	}
+	if (bearer != NULL) {
+		size_t n = strlen("Authorization: Bearer ") + strlen(bearer) + 1;
+		char *line = malloc(n);
+
+		if (line == NULL)
+			return CURLE_OUT_OF_MEMORY;
+		snprintf(line, n, "Authorization: Bearer %s", bearer);
+		headers = curl_slist_append(NULL, line);
+		explicit_bzero(line, n);
+		free(line);
+		if (headers == NULL)
+			return CURLE_OUT_OF_MEMORY;
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	}
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
+	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
+	a->connected = connect_us > 0 || a->status > 0;
+	/* A body we stopped reading still came with its status and headers. */
+	if (rc == CURLE_WRITE_ERROR && a->too_big && !a->keep_body && a->status > 0)
+		rc = CURLE_OK;
+	/* Wipe the copies of secrets the handle holds before anything else runs. */
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	if (headers != NULL) {
+		for (struct curl_slist *l = headers; l != NULL; l = l->next)
+			explicit_bzero(l->data, strlen(l->data));
+		curl_slist_free_all(headers);
+	}
+	curl_easy_setopt(h, CURLOPT_USERNAME, NULL);
+	curl_easy_setopt(h, CURLOPT_PASSWORD, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------- */
+/* The check.                                                                 */
+/* ------------------------------------------------------------------------- */
+
+static void fail(struct regcheck_result *res, enum regcheck_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Messages quote what servers said (a Location, curl's reason): printable
+ * ASCII only, so a response stays valid UTF-8 and a log line stays one line.
+ */
+static void printable(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+}
+
+static void fail(struct regcheck_result *res, enum regcheck_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(res->error, sizeof res->error, fmt, ap);
+	va_end(ap);
+	printable(res->error);
+}
+
+static void warn(struct regcheck_result *res, const char *text)
+{
+	size_t used = strlen(res->warning);
+
+	snprintf(res->warning + used, sizeof res->warning - used, "%s%s", used ? "; " : "", text);
+	printable(res->warning);
+}
+
+static int is_tls_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_USE_SSL_FAILED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Describes a failed request to who ("the registry at HOST", ...) in *res. */
+static void transport_failure(struct regcheck_result *res, const struct check *c, CURLcode rc,
+			      const char *errbuf, const struct answer *a, const char *who,
+			      const struct trust *trust)
+{
+	const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+
+	if (rc == CURLE_COULDNT_CONNECT && c->refused != ADDR_PUBLIC) {
+		if (c->refused == ADDR_METADATA || c->refused == ADDR_NOT_IP)
+			fail(res, RC_CONNECT, "refused by the SSRF guard: %s resolves to %s (%s), which no setting allows",
+			     who, c->refused_ip, regcheck_addr_name(c->refused));
+		else
+			fail(res, RC_CONNECT, "refused by the SSRF guard: %s resolves to %s (%s); list its network"
+			     " in check_allow_networks (IMAGEREG_CHECK_ALLOW_NETWORKS) to allow it",
+			     who, c->refused_ip, regcheck_addr_name(c->refused));
+	} else if (rc == CURLE_COULDNT_CONNECT) {
+		fail(res, RC_CONNECT, "cannot connect to %s: %s", who, detail);
+	} else if (rc == CURLE_COULDNT_RESOLVE_HOST) {
+		fail(res, RC_DNS, "the host name of %s does not resolve: %s", who, detail);
+	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
+		/* The limit is the whole check's: an earlier request may have used some of it. */
+		if (a->connected)
+			fail(res, RC_TIMEOUT, "connected to %s, but it did not answer before the check's %d ms"
+			     " (check_timeout) ran out", who, c->opts->timeout_ms);
+		else
+			fail(res, RC_TIMEOUT, "could not connect to %s before the check's %d ms (check_timeout)"
+			     " ran out", who, c->opts->timeout_ms);
+	} else if (is_tls_error(rc)) {
+		fail(res, RC_TLS, "TLS with %s failed (verified against %s): %s", who,
+		     trust->pem ? "tls_cert only, as enable_tls asks"
+				: "the system CA store; set enable_tls and tls_cert for a private CA",
+		     detail);
+	} else if (rc == CURLE_GOT_NOTHING || rc == CURLE_WEIRD_SERVER_REPLY || rc == CURLE_HTTP2 ||
+		   rc == CURLE_PARTIAL_FILE || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+		fail(res, RC_NOT_A_REGISTRY, "%s does not answer HTTP like a registry: %s", who, detail);
+	} else if (rc == CURLE_WRITE_ERROR && a->too_big) {
+		fail(res, RC_AUTH, "%s answered with more than %d bytes", who, BODY_MAX);
+	} else {
+		fail(res, RC_CONNECT, "cannot talk to %s: %s", who, detail);
+	}
+}
+
+/* The access_key/secret_key pair, NULL each when not given. */
+struct creds {
+	const char *user;
+	const char *pass;
+};
+
+static int has_creds(const struct creds *cr)
+{
+	return cr->user != NULL || cr->pass != NULL;
+}
+
+/* The usable token of a token service's JSON answer (malloc'd, caller wipes and frees), or NULL. */
+static char *token_from(const char *body)
+{
+	struct json_object *obj = body ? json_tokener_parse(body) : NULL, *v;
+	const char *t = NULL;
+	char *out = NULL;
+
+	if (obj != NULL && json_object_is_type(obj, json_type_object)) {
+		if (json_object_object_get_ex(obj, "token", &v) && json_object_is_type(v, json_type_string))
+			t = json_object_get_string(v);
+		if ((t == NULL || *t == '\0') && json_object_object_get_ex(obj, "access_token", &v) &&
+		    json_object_is_type(v, json_type_string))
+			t = json_object_get_string(v);
+	}
+	/* It goes into a header line: visible ASCII only, so it cannot add a header of its own. */
+	if (t != NULL && *t != '\0' && strlen(t) <= TOKEN_MAX) {
+		size_t i;
+
+		for (i = 0; t[i] > 0x20 && t[i] < 0x7f; i++)
+			;
+		if (t[i] == '\0')
+			out = strdup(t);
+	}
+	if (obj != NULL) {
+		/* json-c keeps its own copy of the string: wipe it before it is freed. */
+		if (t != NULL)
+			explicit_bzero((char *)t, strlen(t));
+		json_object_put(obj);
+	}
+	return out;
+}
+
+/*
+ * The token service's URL: the challenge's realm with service and scope
+ * added, checked to be http(s) without user information.  Returns a
+ * curl-allocated string (curl_free), or NULL after describing why in *res.
+ */
+static char *token_url(const struct regcheck_challenge *ch, struct regcheck_result *res, char **host,
+		       int *https)
+{
+	CURLU *u = curl_url();
+	char *url = NULL, *scheme = NULL, *user = NULL, param[1024];
+
+	*host = NULL;
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, ch->realm, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+		fail(res, RC_AUTH, "the registry's token service (realm) is not an http(s) URL");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+		fail(res, RC_AUTH, "the registry's token service URL (realm) carries user information; refused");
+		goto out;
+	}
+	*https = strcasecmp(scheme, "https") == 0;
+	curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
+	if (ch->service[0] != '\0') {
+		snprintf(param, sizeof param, "service=%s", ch->service);
+		curl_url_set(u, CURLUPART_QUERY, param, CURLU_APPENDQUERY | CURLU_URLENCODE);
+	}
+	if (ch->scope[0] != '\0') {
+		snprintf(param, sizeof param, "scope=%s", ch->scope);
+		curl_url_set(u, CURLUPART_QUERY, param, CURLU_APPENDQUERY | CURLU_URLENCODE);
+	}
+	if (curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+		fail(res, RC_AUTH, "the registry's token service URL (realm) cannot be used");
+		curl_free(*host);
+		*host = NULL;
+	}
+out:
+	curl_free(scheme);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return url;
+}
+
+/*
+ * Bearer: a token from the realm (with the credentials, when there are any),
+ * then /v2/ again with it.  Sets authenticated, or describes the failure.
+ */
+static void bearer_flow(struct check *c, struct regcheck_result *res, const char *v2_url,
+			const char *reg_host, int reg_https, const struct trust *reg_trust,
+			const struct regcheck_challenge *ch, const struct creds *cr)
+{
+	char errbuf[CURL_ERROR_SIZE], who[300];
+	struct answer tok = { .keep_body = 1 }, again = { 0 };
+	char *host = NULL, *url = NULL, *token = NULL;
+	int realm_https = 0;
+	CURLcode rc;
+
+	if (ch->realm[0] == '\0') {
+		fail(res, RC_AUTH, "the registry asks for a Bearer token but names no token service (realm)");
+		return;
+	}
+	url = token_url(ch, res, &host, &realm_https);
+	if (url == NULL)
+		goto out;
+	snprintf(who, sizeof who, "the token service at %s", host);
+	if (has_creds(cr) && reg_https && !realm_https) {
+		fail(res, RC_AUTH, "the registry is https but its token service (%s) is plain http:"
+		     " the credentials were not sent", host);
+		goto out;
+	}
+	if (has_creds(cr) && !realm_https)
+		warn(res, "the credentials were sent to the token service over plain http");
+	/* The registry's own certificate settings for its own host; the system store elsewhere. */
+	struct trust realm_trust = { strcasecmp(host, reg_host) == 0 ? reg_trust->pem : NULL };
+	rc = http_get(c, url, &realm_trust, cr->user, cr->pass, NULL, &tok, errbuf);
+	if (rc != CURLE_OK) {
+		transport_failure(res, c, rc, errbuf, &tok, who, &realm_trust);
+		goto out;
+	}
+	if (tok.status == 401 || tok.status == 403) {
+		if (has_creds(cr))
+			fail(res, RC_AUTH, "%s refused the access_key and secret_key (HTTP %ld)", who, tok.status);
+		else
+			fail(res, RC_AUTH, "%s requires credentials and none are set (HTTP %ld)", who, tok.status);
+		goto out;
+	}
+	if (tok.status != 200) {
+		fail(res, RC_AUTH, "%s answered HTTP %ld instead of a token", who, tok.status);
+		goto out;
+	}
+	token = token_from(tok.body);
+	if (token == NULL) {
+		fail(res, RC_AUTH, "%s answered without a usable token", who);
+		goto out;
+	}
+	rc = http_get(c, v2_url, reg_trust, NULL, NULL, token, &again, errbuf);
+	if (rc != CURLE_OK) {
+		transport_failure(res, c, rc, errbuf, &again, "the registry", reg_trust);
+		goto out;
+	}
+	if (again.status == 200) {
+		res->authenticated = 1;
+		if (again.api_header)
+			res->registry_api = 2;
+	} else if (again.status == 401 || again.status == 403) {
+		if (has_creds(cr))
+			fail(res, RC_AUTH, "the registry refused the token issued for these credentials (HTTP %ld)",
+			     again.status);
+		else
+			fail(res, RC_AUTH, "the registry requires credentials and none are set (HTTP %ld)",
+			     again.status);
+	} else {
+		fail(res, RC_NOT_A_REGISTRY, "GET /v2/ with a token answered HTTP %ld", again.status);
+	}
+out:
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	curl_free(url);
+	curl_free(host);
+	answer_free(&tok);
+	answer_free(&again);
+}
+
+/* Basic: /v2/ again with the credentials. */
+static void basic_flow(struct check *c, struct regcheck_result *res, const char *v2_url, int https,
+		       const struct trust *trust, const struct creds *cr)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	struct answer again = { 0 };
+	CURLcode rc;
+
+	if (!has_creds(cr)) {
+		fail(res, RC_AUTH, "the registry requires credentials (Basic) and none are set");
+		return;
+	}
+	if (!https)
+		warn(res, "the credentials were sent over plain http");
+	rc = http_get(c, v2_url, trust, cr->user, cr->pass, NULL, &again, errbuf);
+	if (rc != CURLE_OK) {
+		transport_failure(res, c, rc, errbuf, &again, "the registry", trust);
+	} else if (again.status == 200) {
+		res->authenticated = 1;
+		if (again.api_header)
+			res->registry_api = 2;
+	} else if (again.status == 401 || again.status == 403) {
+		fail(res, RC_AUTH, "the registry refused the access_key and secret_key (HTTP %ld)", again.status);
+	} else {
+		fail(res, RC_NOT_A_REGISTRY, "GET /v2/ with credentials answered HTTP %ld", again.status);
+	}
+	answer_free(&again);
+}
+
+/* The first answer of /v2/: registry or not, and what it wants. */
+static void first_answer(struct check *c, struct regcheck_result *res, const struct answer *a,
+			 const char *v2_url, const char *host, int https, const struct trust *trust,
+			 const struct creds *cr)
+{
+	const struct regcheck_challenge *ch = &a->challenge;
+
+	if (a->status == 200) {
+		if (!a->api_header) {
+			fail(res, RC_NOT_A_REGISTRY, "GET /v2/ answered 200 without Docker-Distribution-API-Version:"
+			     " registry/2.0: a web server, not a registry");
+			return;
+		}
+		res->registry_api = 2;
+		res->authenticated = 1;
+		if (has_creds(cr))
+			warn(res, "the registry let the check in without credentials, so access_key and"
+			     " secret_key were not tested");
+		return;
+	}
+	if (a->status != 401) {
+		if (a->status >= 300 && a->status < 400 && a->location[0] != '\0')
+			fail(res, RC_NOT_A_REGISTRY, "GET /v2/ answered HTTP %ld, a redirect to %s (not followed:"
+			     " save the address it names)", a->status, a->location);
+		else
+			fail(res, RC_NOT_A_REGISTRY, "GET /v2/ answered HTTP %ld, not 200 or 401: not a Docker"
+			     " Registry HTTP API v2 endpoint", a->status);
+		return;
+	}
+	if (!a->api_header && ch->scheme != SCHEME_BASIC && ch->scheme != SCHEME_BEARER) {
+		fail(res, RC_NOT_A_REGISTRY, "GET /v2/ answered 401 without a registry's header or a Basic or"
+		     " Bearer challenge: not a Docker Registry HTTP API v2 endpoint");
+		return;
+	}
+	/*
+	 * The header proves a registry, and so does the Docker token protocol's
+	 * Bearer challenge; a bare Basic challenge is what any web server behind
+	 * a password sends, so only an answer after authentication can tell.
+	 */
+	res->registry_api = a->api_header ? 2 : ch->scheme == SCHEME_BEARER ? 1 : 0;
+	if (ch->scheme == SCHEME_BEARER)
+		bearer_flow(c, res, v2_url, host, https, trust, ch, cr);
+	else if (ch->scheme == SCHEME_BASIC)
+		basic_flow(c, res, v2_url, https, trust, cr);
+	else if (a->challenge_bad)
+		fail(res, RC_AUTH, "the registry's WWW-Authenticate challenge cannot be parsed");
+	else
+		fail(res, RC_AUTH, "the registry asks for an authentication scheme other than Basic or Bearer");
+}
+
+void regcheck_run(const struct regcheck_input *in, const struct regcheck_options *opts,
+		  struct regcheck_result *res)
+{
+	int64_t start = now_ms();
+	struct check c = { .opts = opts, .deadline = start + opts->timeout_ms, .refused = ADDR_PUBLIC };
+	struct creds cr = {
+		in->access_key && *in->access_key ? in->access_key : NULL,
+		in->secret_key && *in->secret_key ? in->secret_key : NULL,
+	};
+	struct trust trust = { NULL };
+	struct answer first = { 0 };
+	char errbuf[CURL_ERROR_SIZE], *v2_url = NULL, *scheme = NULL, *host = NULL;
+	CURLU *u = NULL;
+	CURLcode rc;
+	int https;
+
+	memset(res, 0, sizeof *res);
+	if (in->provider != NULL && strcmp(in->provider, "ecr") == 0) {
+		fail(res, RC_UNSUPPORTED, "the check is not available for ecr: Amazon ECR takes credentials only"
+		     " through SigV4-signed GetAuthorizationToken calls to AWS, which this check does not make;"
+		     " the registry was not contacted, and nothing is known about it");
+		return;
+	}
+	res->checked = 1;
+	/* /v2/ lives at the root of the host, whatever path the address has. */
+	u = curl_url();
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, in->address, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PATH, "/v2/", 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &v2_url, 0) != CURLUE_OK) {
+		fail(res, RC_CONNECT, "the address is not an http(s) URL this check can use");
+		goto out;
+	}
+	https = strcasecmp(scheme, "https") == 0;
+	if (in->enable_tls && in->tls_cert != NULL && *in->tls_cert != '\0') {
+		if (https)
+			trust.pem = in->tls_cert;
+		else
+			warn(res, "enable_tls and tls_cert have no effect on an http:// address");
+	}
+	c.curl = curl_easy_init();
+	if (c.curl == NULL) {
+		fail(res, RC_CONNECT, "out of memory starting the check");
+		goto out;
+	}
+	rc = http_get(&c, v2_url, &trust, NULL, NULL, NULL, &first, errbuf);
+	if (rc != CURLE_OK) {
+		transport_failure(res, &c, rc, errbuf, &first, "the registry", &trust);
+		goto out;
+	}
+	res->reachable = 1;
+	res->tls_verified = https;      /* curl verified the peer, or there would be no answer */
+	first_answer(&c, res, &first, v2_url, host, https, &trust, &cr);
+	/* Authenticated, yet nothing said "registry": a web server behind a password. */
+	if (res->kind == RC_OK && res->registry_api == 0) {
+		fail(res, RC_NOT_A_REGISTRY, "GET /v2/ answered 200 after authentication, but no answer carried"
+		     " Docker-Distribution-API-Version: registry/2.0: a web server behind a password, not a registry");
+	}
+out:
+	if (res->kind != RC_OK && res->kind != RC_AUTH)
+		res->authenticated = 0;
+	res->registry_api = res->registry_api != 0;
+	answer_free(&first);
+	curl_free(v2_url);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	if (c.curl != NULL)
+		curl_easy_cleanup(c.curl);
+	res->latency_ms = (long)(now_ms() - start);
+}
+
+void regcheck_credentials_unopened(struct regcheck_result *res)
+{
+	if (!res->checked || (res->kind != RC_OK && res->kind != RC_AUTH))
+		return;
+	res->authenticated = 0;
+	fail(res, RC_AUTH, "the stored credentials cannot be opened with this key (sealed under another"
+	     " key: finish the key rotation); they were not sent");
+}
+
+struct json_object *regcheck_result_json(const struct regcheck_result *res, const char *address)
+{
+	struct json_object *obj = json_object_new_object();
+	static const char *const flags[] = { "reachable", "tls_verified", "registry_api", "authenticated" };
+	const int values[] = { res->reachable, res->tls_verified, res->registry_api, res->authenticated };
+
+	json_object_object_add(obj, "checked_address", address ? json_object_new_string(address) : NULL);
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		json_object_object_add(obj, flags[i], res->checked ? json_object_new_boolean(values[i]) : NULL);
+	json_object_object_add(obj, "latency_ms", json_object_new_int64(res->latency_ms));
+	json_object_object_add(obj, "error", res->kind == RC_OK ? NULL : json_object_new_string(res->error));
+	json_object_object_add(obj, "error_kind", res->kind == RC_OK ? NULL
+			       : json_object_new_string(regcheck_kind_name(res->kind)));
+	json_object_object_add(obj, "warning", res->warning[0] ? json_object_new_string(res->warning) : NULL);
+	return obj;
+}
