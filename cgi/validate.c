@@ -277,7 +277,12 @@ bad_port:
 	return 0;
 }
 
-static int provider_known(const char *p)
+const char *provider_name(size_t i)
+{
+	return i < sizeof providers / sizeof providers[0] ? providers[i] : NULL;
+}
+
+int provider_known(const char *p)
 {
 	for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++)
 		if (strcmp(p, providers[i]) == 0)

@@ -59,4 +59,10 @@ int utf8_valid(const char *s, size_t len);
 /* 1 when s is an absolute http(s) URL with a host, as the rules want. */
 int address_valid(const char *s, char *err, size_t errsize);
 
+/* The i-th provider the rules know (documentation order, from 0), or NULL past the last. */
+const char *provider_name(size_t i);
+
+/* 1 when p is one of providers[], exactly (lower case). */
+int provider_known(const char *p);
+
 #endif

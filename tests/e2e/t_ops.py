@@ -7,7 +7,7 @@ import struct
 import subprocess
 import tempfile
 
-from lib import COLLECTION, request
+from lib import COLLECTION, create, request, reset
 
 
 def binary():
@@ -135,15 +135,32 @@ def test_cors_preflight_allowed_origin():
     assert headers.get("access-control-allow-origin") == ORIGIN, headers
     assert headers.get("access-control-allow-methods") == "GET, PUT, DELETE", headers
     assert "Authorization" in headers.get("access-control-allow-headers", ""), headers
+    for name in ("If-Match", "Idempotency-Key"):
+        assert name in headers.get("access-control-allow-headers", ""), headers
 
 
 def test_cors_actual_request_allowed_origin():
-    """A GET from an allowed origin carries Access-Control-Allow-Origin and Vary: Origin."""
+    """A GET from an allowed origin carries Access-Control-Allow-Origin and Vary: Origin, and lets the page's
+    scripts read ETag, X-Total-Count and Idempotency-Replayed."""
     status, headers, _, _ = run_cgi("GET", COLLECTION, {
         "IMAGEREG_CORS_ORIGINS": ORIGIN, "HTTP_ORIGIN": ORIGIN,
         "HTTP_AUTHORIZATION": "Bearer " + os.environ["IMAGEREG_TOKEN"]})
     assert status == 200 and headers.get("access-control-allow-origin") == ORIGIN, headers
     assert headers.get("vary") == "Origin", headers
+    assert headers.get("access-control-expose-headers") == "ETag, X-Total-Count, Idempotency-Replayed", headers
+
+
+def test_cors_longest_origin_keeps_every_header():
+    """An allowed origin of 200 characters (the longest accepted) still gets all the CORS lines and the ETag."""
+    origin = "https://" + "c" * 180 + ".example.com"
+    reset()
+    assert len(origin) == 200
+    registry_id = create()
+    status, headers, _, _ = run_cgi("GET", f"{COLLECTION}/{registry_id}", {
+        "IMAGEREG_CORS_ORIGINS": origin, "HTTP_ORIGIN": origin,
+        "HTTP_AUTHORIZATION": "Bearer " + os.environ["IMAGEREG_TOKEN"]})
+    assert status == 200 and headers.get("access-control-allow-origin") == origin, headers
+    assert "access-control-expose-headers" in headers and headers.get("etag") == '"1"', headers
 
 
 def test_cors_other_origin_refused():

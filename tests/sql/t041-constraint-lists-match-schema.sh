@@ -17,11 +17,13 @@ if dup=$(uniq -d "$tmp/txt-names") && [ -n "$dup" ]; then
 	echo "duplicate names in CONSTRAINTS.txt: $dup"; exit 1
 fi
 
-# Names a client can meet: constraints of registry and schema_migration, unique indexes of registry that are not
-# constraints (registry_one_default), and the constraint names trigger functions raise (RAISE ... CONSTRAINT = '...').
+# Names a client can meet: constraints of registry, registry_idempotency and schema_migration, unique indexes of
+# registry that are not constraints (registry_one_default), and the constraint names functions raise (RAISE ...
+# CONSTRAINT = '...').
 psql -X -q -A -t -v ON_ERROR_STOP=1 >"$tmp/db-names" <<'SQL'
 SELECT conname FROM pg_constraint
-WHERE conrelid IN ('registry'::regclass, 'schema_migration'::regclass) AND contype IN ('c', 'p', 'u', 'x', 'f')
+WHERE conrelid IN ('registry'::regclass, 'registry_idempotency'::regclass, 'schema_migration'::regclass)
+  AND contype IN ('c', 'p', 'u', 'x', 'f')
 UNION
 SELECT i.indexrelid::regclass::text FROM pg_index i
 WHERE i.indrelid = 'registry'::regclass AND i.indisunique
@@ -51,10 +53,11 @@ for f in "$repo"/sql/[0-9]*.sql; do
 done
 
 # Each message appears in the COMMENT of its constraint (or unique index) as "Client message: <message>".
-# registry_id_immutable is raised by a trigger; schema_migration_pkey is not client-facing.
+# registry_id_immutable and registry_idempotency_key_reused are raised by functions; schema_migration_pkey is not
+# client-facing.
 while IFS=$'\t' read -r name msg; do
 	case $name in
-	schema_migration_pkey | registry_id_immutable) continue ;;
+	schema_migration_pkey | registry_id_immutable | registry_idempotency_key_reused) continue ;;
 	esac
 	found=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v name="$name" -v msg="Client message: $msg" <<'SQL'
 SELECT count(*) FROM (

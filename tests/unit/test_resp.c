@@ -198,7 +198,9 @@ static const struct reason_case {
 	{ 403, "Forbidden" },
 	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" },
+	{ 412, "Precondition Failed" },
 	{ 413, "Payload Too Large" },
+	{ 422, "Unprocessable Content" },
 	{ 500, "Internal Server Error" },
 	{ 503, "Service Unavailable" },
 	/* A status missing from the table reads as a server error, never as NULL. */
