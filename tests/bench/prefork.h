@@ -1,0 +1,23 @@
+/* prefork.h - the process model both benchmark references share: one unix socket, N forked libfcgi workers. */
+#ifndef BENCH_PREFORK_H
+#define BENCH_PREFORK_H
+
+#include <fcgiapp.h>
+
+/* Answers one accepted request; ctx is what worker_init returned in this worker. */
+typedef void (*serve_fn)(FCGX_Request *r, void *ctx);
+/* Runs once in each worker after fork (a database connection must not be shared). */
+typedef void *(*worker_init_fn)(void);
+
+/*
+ * Listens on the unix socket PATH, forks WORKERS workers that accept and
+ * serve requests until SIGTERM/SIGINT, forwards that signal to them and
+ * returns 0 when they have all exited.  Workers are not restarted: a
+ * reference that loses one should show it in the numbers, not hide it.
+ */
+int prefork_run(const char *path, int workers, worker_init_fn init, serve_fn serve);
+
+/* Writes a complete response: status line, JSON headers, body.  0, or -1 if the client went away. */
+int prefork_reply(FCGX_Request *r, int status, const char *body, int len);
+
+#endif

@@ -1,0 +1,298 @@
+"""tests/bench/report.py - turns run.sh's raw measurements into the table, the targets, results.md and plot data.
+
+Usage: python3 report.py WORK OUT.  Reads WORK/raw.tsv (one line per wrk run), WORK/mem.tsv (RSS samples),
+WORK/info.txt (machine and settings, key=value) and WORK/rows.txt (key|label|target|script, table order).
+Prints the table and the targets; writes OUT/results.md and WORK/throughput.tsv (for throughput.gp).
+"""
+
+import csv
+import statistics
+import sys
+
+# Which reference each imagereg row is compared with: req/s against nginx, in-memory libfcgi and
+# libfcgi+libpq of the same kind of request; p99 against the reference its target names.
+COMPARE = {
+    "ir_list": {"nginx": "nginx_list", "mem": "mem_list", "pg": "pg_list", "p99": "mem_list"},
+    "ir_one": {"nginx": "nginx_list", "mem": "mem_one", "pg": "pg_one", "p99": "mem_one"},
+    "ir_put": {"pg": "pg_put", "p99": "pg_put"},
+    "ir_postdel": {"pg": "pg_postdel", "p99": "pg_postdel"},
+}
+MIB = 1024
+
+
+def read_tsv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def read_info(path):
+    with open(path) as f:
+        return dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+
+
+def read_rows(path):
+    with open(path) as f:
+        return [line.rstrip("\n").split("|") for line in f if line.strip()]
+
+
+def points(raw):
+    """{(row, conns): the run with the median req/s, plus non-2xx and socket errors summed over every run}."""
+    runs = {}
+    for r in raw:
+        runs.setdefault((r["row"], int(r["conns"])), []).append(r)
+    out = {}
+    for key, rs in runs.items():
+        rs.sort(key=lambda r: float(r["rps"]))
+        mid = rs[(len(rs) - 1) // 2]
+        out[key] = {
+            "rps": float(mid["rps"]),
+            "p50": float(mid["p50_ms"]),
+            "p99": float(mid["p99_ms"]),
+            "non2xx": sum(int(r["non2xx"]) for r in rs),
+            "errors": sum(int(r["socket_errors"]) for r in rs),
+            "rps_spread": (float(rs[0]["rps"]), float(rs[-1]["rps"])),
+        }
+    return out
+
+
+def ratio(a, b):
+    return a / b if b else None
+
+
+def fmt_ratio(x):
+    return "" if x is None else f"{x:.2f}"
+
+
+def table(rows, pts, conns_list):
+    head = ["row", "conns", "req/s", "p50 ms", "p99 ms", "non-2xx", "sock err",
+            "÷ nginx", "÷ in-mem", "÷ libpq", "p99 ÷ ref p99"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|"]
+    for key, label, _target, _script in rows:
+        for c in conns_list:
+            p = pts.get((key, c))
+            if p is None:
+                continue
+            cmp_ = COMPARE.get(key, {})
+
+            def rps_vs(ref):
+                q = pts.get((cmp_[ref], c)) if ref in cmp_ else None
+                return fmt_ratio(ratio(p["rps"], q["rps"])) if q else ""
+
+            ref99 = pts.get((cmp_["p99"], c)) if "p99" in cmp_ else None
+            cells = [label, str(c), f"{p['rps']:.0f}", f"{p['p50']:.2f}", f"{p['p99']:.2f}", str(p["non2xx"]),
+                     str(p["errors"]), rps_vs("nginx"), rps_vs("mem"), rps_vs("pg"),
+                     fmt_ratio(ratio(p["p99"], ref99["p99"])) if ref99 else ""]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def memory(mem):
+    """Samples as [(label, requests, {pid: kB})]."""
+    out = []
+    for m in mem:
+        rss = dict((int(p), int(k)) for p, k in (pair.split(":") for pair in m["pid_rss_kb"].split()))
+        out.append((m["label"], int(m["requests"]), rss))
+    return out
+
+
+def memory_lines(samples):
+    lines = ["| sample | requests served | workers | max RSS MiB | min RSS MiB | every worker (MiB) |",
+             "|---|---:|---:|---:|---:|---|"]
+    for label, reqs, rss in samples:
+        each = " ".join(f"{k / MIB:.2f}" for _, k in sorted(rss.items()))
+        lines.append(f"| {label} | {reqs} | {len(rss)} | {max(rss.values()) / MIB:.2f} | "
+                     f"{min(rss.values()) / MIB:.2f} | {each} |")
+    return lines
+
+
+def memory_change(samples):
+    """(change of the max in %, largest change of one worker in %, same workers?) between first and last sample."""
+    s = {label: rss for label, _, rss in samples}
+    first, last = s.get("first"), s.get("last")
+    if not first or not last:
+        return None, None, False
+    max_change = 100.0 * (max(last.values()) - max(first.values())) / max(first.values())
+    same = set(first) == set(last)
+    worker = max((abs(100.0 * (last[p] - first[p]) / first[p]) for p in first if p in last), default=None)
+    return max_change, worker, same
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def targets(pts, info, samples, rows):
+    tc = int(info["target_conns"])
+    out = []
+
+    def at(key):
+        return pts.get((key, tc))
+
+    def throughput(key, ref, name, refname):
+        p, q = at(key), at(ref)
+        r = ratio(p["rps"], q["rps"]) if p and q else None
+        value = f"{r:.2f} ({p['rps']:.0f} vs {q['rps']:.0f} req/s)" if r is not None else f"not measured at {tc}"
+        out.append((f"{name} req/s ≥ 0.80 × {refname}, {tc} connections", value, "≥ 0.80",
+                    verdict(None if r is None else r >= 0.80)))
+
+    def p99(key, ref, name, refname):
+        p, q = at(key), at(ref)
+        r = ratio(p["p99"], q["p99"]) if p and q else None
+        value = f"{r:.2f} ({p['p99']:.2f} vs {q['p99']:.2f} ms)" if r is not None else f"not measured at {tc}"
+        out.append((f"{name} p99 ≤ 1.5 × {refname} p99, {tc} connections", value, "≤ 1.50",
+                    verdict(None if r is None else r <= 1.5)))
+
+    throughput("ir_list", "mem_list", "GET list", "in-memory libfcgi")
+    throughput("ir_one", "mem_one", "GET one", "in-memory libfcgi")
+    p99("ir_list", "mem_list", "GET list", "in-memory libfcgi")
+    p99("ir_one", "mem_one", "GET one", "in-memory libfcgi")
+    reads = sum(p["non2xx"] + p["errors"] for (k, _), p in pts.items() if k in ("ir_list", "ir_one"))
+    reads += int(info.get("mem_errors", "0"))
+    out.append(("imagereg GET list and GET one: non-2xx + socket errors, every connection count and run, "
+                "memory phase too", str(reads), "0", verdict(reads == 0)))
+    writes = sum(p["non2xx"] + p["errors"] for (k, _), p in pts.items() if k in ("ir_put", "ir_postdel"))
+    out.append(("imagereg PUT and POST+DELETE: non-2xx + socket errors, every connection count and run",
+                str(writes), "0", verdict(writes == 0)))
+    throughput("ir_put", "pg_put", "PUT default", "libfcgi+libpq")
+    throughput("ir_postdel", "pg_postdel", "POST+DELETE", "libfcgi+libpq")
+    last = {label: rss for label, _, rss in samples}.get("last")
+    if last:
+        peak = max(last.values()) / MIB
+        out.append(("responder RSS per worker (largest worker, last sample)", f"{peak:.2f} MiB", "≤ 8 MiB",
+                    verdict(peak <= 8.0)))
+    max_change, worker, same = memory_change(samples)
+    reqs = {label: n for label, n, _ in samples}
+    if worker is not None:
+        note = "" if same else " (a worker was replaced between the samples)"
+        out.append((f"RSS flat between {reqs['first']} and {reqs['last']} requests (largest change of one worker)",
+                    f"{worker:.1f} % (max RSS {max_change:+.1f} %){note}", "≤ ±5 %",
+                    verdict(worker <= 5.0 and same)))
+    return out
+
+
+def target_lines(ts):
+    lines = ["| target | measured | goal | verdict |", "|---|---|---|---|"]
+    lines += [f"| {t} | {v} | {g} | **{d}** |" for t, v, g, d in ts]
+    return lines
+
+
+def plot_data(rows, pts, conns_list, path):
+    with open(path, "w") as f:
+        f.write("conns\t" + "\t".join(label for _, label, _, _ in rows) + "\n")
+        for c in conns_list:
+            cells = [f"{pts[(k, c)]['rps']:.1f}" if (k, c) in pts else "NaN" for k, _, _, _ in rows]
+            f.write(f"{c}\t" + "\t".join(cells) + "\n")
+
+
+def settings_lines(info):
+    return [
+        f"- Each point: {info['runs']} wrk run(s) of {info['seconds']} s; the run with the median req/s is shown. "
+        "non-2xx and socket errors are summed over every run of the point.",
+        f"- wrk {info['wrk']}: threads = min(connections, 2), `--latency`, `--timeout {info['timeout']}` "
+        "(a slower answer counts as a socket error and is left out of the percentiles), on the same machine as "
+        "everything else.",
+        f"- Every responder runs {info['workers']} preforked workers on a unix socket behind nginx "
+        f"{info['nginx']} (worker_processes auto, access log on), `fastcgi_keep_conn {info['keep_conn']}`. "
+        "The references sit behind a second nginx of the same build and settings, one server per reference.",
+        "- imagereg runs with authentication on: every request carries the stack's write token and imagereg "
+        "checks it, however it does that (cached or not, it is part of what is measured). The references have "
+        "no authentication.",
+        f"- Data: {info['rows']} registries seeded through the API; the list response is {info['list_bytes']} "
+        "bytes. GET one reads the third row. PUT default sends the full body of row 1 or row 2 with "
+        "`is_default: true`, alternately. POST+DELETE creates a non-default registry and deletes it by the "
+        "returned id (each counts as one request). After every POST+DELETE run the rows left by requests in "
+        "flight are deleted and the default goes back to row 1.",
+        "- Connection counts are measured in increasing order, so the later points of a write row run on a "
+        "database with more history (audit rows, dead tuples) than its earlier ones: compare a row with its "
+        "reference at the same point rather than one point with another.",
+        f"- Registry table after the run compared with right after seeding: **{info['table_after']}**.",
+        "- References: `ref nginx` answers the captured list with `return 200`; `ref libfcgi in-memory` "
+        "(tests/bench/ref_mem.c) answers the captured list or row from memory; `ref libfcgi+libpq` "
+        "(tests/bench/ref_pg.c) runs the statements of cgi/db.c with PQexecPrepared, one round trip per request.",
+    ]
+
+
+def tuning_lines(info):
+    return [
+        f"- Workers: {info['workers']}. On 2 cores, 8 preforked workers measured best among 2/4/8/16/32 for a "
+        "DB-backed reference responder (4 and 8 within noise). Re-measure with `BENCH_WORKERS=N make bench`; "
+        "the references get the same count.",
+        "- `fastcgi_keep_conn`: off. A libfcgi worker serves one FastCGI connection at a time, so an idle "
+        "kept-alive connection pins a worker while new requests queue (a reference went from 3 ms to 1.35 s p99). "
+        "Measure before enabling it: `BENCH_KEEP_CONN=on make bench` turns it on, with an upstream `keepalive` "
+        "of one connection per worker, for imagereg and the references alike.",
+    ]
+
+
+def main():
+    work, out = sys.argv[1], sys.argv[2]
+    info = read_info(f"{work}/info.txt")
+    rows = read_rows(f"{work}/rows.txt")
+    pts = points(read_tsv(f"{work}/raw.tsv"))
+    samples = memory(read_tsv(f"{work}/mem.tsv"))
+    conns_list = [int(c) for c in info["conns"].split()]
+
+    tbl = table(rows, pts, conns_list)
+    ts = targets(pts, info, samples, rows)
+    mem = memory_lines(samples)
+    max_change, worker, _ = memory_change(samples)
+
+    print("\n".join(tbl))
+    print()
+    print("Targets")
+    for t, v, g, d in ts:
+        print(f"  {d:4}  {t}: {v} (goal {g})")
+    print()
+    print("Memory")
+    print("\n".join(mem))
+
+    md = [
+        "# imagereg benchmark",
+        "",
+        f"`make bench` (tests/bench/run.sh), {info['date']}.",
+        "",
+        "## Machine",
+        "",
+        f"- {info['cpus']} CPUs ({info['cpu']}), {info['kernel']}",
+        f"- nginx {info['nginx']}, PostgreSQL {info['postgresql']}, wrk {info['wrk']}",
+        f"- load average (1, 5, 15 min) before: {info['load_start']}; after: {info['load_end']} "
+        "(well above 0 before the run means other work shared the machine during it)",
+        "",
+        "## Settings",
+        "",
+        *settings_lines(info),
+        "",
+        "## Throughput and latency",
+        "",
+        "Ratios are req/s of the imagereg row divided by the reference's at the same connection count "
+        "(÷ in-mem and ÷ libpq against the same kind of request); p99 ÷ ref p99 is against the in-memory "
+        "reference for reads and libfcgi+libpq for writes.",
+        "",
+        *tbl,
+        "",
+        "![req/s against connections](throughput.png)",
+        "",
+        "## Targets",
+        "",
+        *target_lines(ts),
+        "",
+        "## Memory",
+        "",
+        f"A freshly restarted responder, GET list at {info['mem_conns']} connections; VmRSS of every worker "
+        "(children of the supervisor) at the start, after a tenth of the requests and at the end. "
+        f"Non-2xx and socket errors in this phase: {info.get('mem_errors', '?')}.",
+        "",
+        *mem,
+        "",
+    ]
+    if worker is not None:
+        md += [f"Change from the tenth to the end: max RSS {max_change:+.1f} %, largest change of one worker "
+               f"{worker:.1f} %.", ""]
+    md += ["## Tuning", "", *tuning_lines(info), ""]
+    with open(f"{out}/results.md", "w") as f:
+        f.write("\n".join(md))
+    plot_data(rows, pts, conns_list, f"{work}/throughput.tsv")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,419 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh - `make bench`: imagereg and three reference responders through nginx, measured with wrk in one run.
+#
+# Starts its own stack (tests/lib/stack.sh: PostgreSQL, imagereg-fcgi, nginx), seeds 20 registries, builds and starts
+# the references of this directory behind a second nginx of the same build and settings, then measures every row at
+# each connection count, restarts the responder and drives it to BENCH_MEM_REQUESTS for the memory check.  Prints the
+# table and the targets, writes results.md and throughput.png.  Exits 0 when targets fail: it measures, it does not
+# judge (tests/bench/smoke.sh is the test).
+#
+# Environment (defaults in brackets):
+#   BENCH_SECONDS [5]            length of one wrk run
+#   BENCH_RUNS [3]               runs per point; the one with the median req/s is reported
+#   BENCH_CONNS ["1 8 32 128"]   connection counts
+#   BENCH_TARGET_CONNS [32]      where the throughput and p99 targets are read
+#   BENCH_MEM_REQUESTS [1000000] requests of the memory phase; RSS is sampled at a tenth of it and at the end
+#   BENCH_WORKERS [8]            FastCGI workers, for imagereg and both libfcgi references alike
+#   BENCH_KEEP_CONN [off]        `on` turns on nginx fastcgi_keep_conn (+ upstream keepalive) for all of them
+#   BENCH_TIMEOUT [10s]          wrk's per-request timeout; a slower answer is a socket error, left out of p99
+#   BENCH_OUT [tests/bench]      where results.md and throughput.png go
+#   BENCH_DB_DUMPS [none]        a directory that gets db-before.tsv and db-after.tsv (the registry table)
+#   BENCH_KEEP [unset]           keep the work directory under /tmp (logs, raw wrk output)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bench="$root/tests/bench"
+cd "$root"
+. tests/lib/stack.sh
+
+bench_seconds=${BENCH_SECONDS:-5}
+bench_runs=${BENCH_RUNS:-3}
+bench_conns=${BENCH_CONNS:-1 8 32 128}
+target_conns=${BENCH_TARGET_CONNS:-32}
+mem_requests=${BENCH_MEM_REQUESTS:-1000000}
+workers=${BENCH_WORKERS:-8}
+keep_conn=${BENCH_KEEP_CONN:-off}
+out=${BENCH_OUT:-$bench}
+# Long enough that a queue of serialised writes at 128 connections shows in p99, not as missing samples.
+wrk_timeout=${BENCH_TIMEOUT:-10s}
+mem_conns=32
+seed_count=20
+
+# Our own stack, whatever this shell points at; authentication on, as the targets require.
+unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP IMAGEREG_AUTH \
+	PGHOST PGPORT PGDATABASE PGUSER
+export IMAGEREG_WORKERS=$workers
+
+work=$(mktemp -d /tmp/imagereg-bench.XXXXXX)
+chmod 0755 "$work"   # the postgres user must reach the cluster below it
+mkdir -p "$work/stack" "$work/ref" "$work/raw" "$out"
+ref_pids=()
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# Stops what we started, by PID: reference nginx, the references, then the stack.
+cleanup() {
+	local pid
+	pid=$(cat "$work/ref/nginx.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null \
+		&& stack_wait 10 bash -c "! kill -0 $pid"
+	for pid in "${ref_pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	stack_stop "$work/stack"
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "bench: work directory kept in $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap 'cleanup || true' EXIT
+trap 'exit 130' INT TERM
+
+# --- building and starting -----------------------------------------------------------------------------------------
+
+# The references are built here, not by the Makefile, so `make test` (which cleans first) can run the smoke test.
+build_refs() {
+	local flags="-std=c11 -Wall -Wextra -Werror -O2"
+	# shellcheck disable=SC2086
+	cc $flags -o "$work/ref_mem" "$bench/ref_mem.c" "$bench/prefork.c" -lfcgi
+	# shellcheck disable=SC2086,SC2046
+	cc $flags -I"$(pg_config --includedir)" $(pkg-config --cflags json-c) -o "$work/ref_pg" \
+		"$bench/ref_pg.c" "$bench/prefork.c" -lfcgi -lpq $(pkg-config --libs json-c)
+}
+
+# api METHOD PATH [BODY]: one request with the write token; prints the body, fails unless 200.
+api() {
+	local args=(-sS -o "$work/api.out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $IMAGEREG_TOKEN")
+	[ $# -lt 3 ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
+	local code
+	code=$(curl "${args[@]}" "$IMAGEREG_URL/openapi/system/registry$2")
+	cat "$work/api.out"
+	[ "$code" = 200 ] || { echo >&2; die "$1 $2 answered $code"; }
+}
+
+# The registry ids in a list response, one a line, in order.
+ids_of() {
+	grep -o '"registry_id":"[0-9a-f]*"' | cut -d'"' -f4
+}
+
+# The body seed N was created with; is_default as given.
+seed_body() {
+	local n=$1 default=$2 provider=native
+	[ $((n % 2)) -eq 0 ] || provider=harbor
+	printf '{"address":"https://r%02d.example.com","provider":"%s","namespace":"ns%02d","region":"",' "$n" "$provider" "$n"
+	printf '"is_default":%s,"enable_tls":false}' "$default"
+}
+
+# 20 registries through the API, the first one default; their ids in seed_ids.
+seed() {
+	local n id
+	seed_ids=()
+	for n in $(seq 1 "$seed_count"); do
+		id=$(api POST "" "$(seed_body "$n" "$([ "$n" -eq 1 ] && echo true || echo false)")" | sed -n 's/.*"registry_id":"\([0-9a-f]*\)".*/\1/p')
+		[ -n "$id" ] || die "seed $n: no registry_id in the answer"
+		seed_ids+=("$id")
+	done
+	# What the references serve: the real responses, byte for byte.
+	api GET "" >"$work/list.json"
+	api GET "/${seed_ids[2]}" >"$work/one.json"
+	[ "$(ids_of <"$work/list.json" | wc -l)" -eq "$seed_count" ] || die "the list does not have $seed_count rows"
+}
+
+# The registry table as the admin sees it, for before/after comparisons.
+db_dump() {
+	psql -X -q -A -t -F $'\t' -v ON_ERROR_STOP=1 -c \
+		"SELECT id, address, provider, namespace, region, is_default, enable_tls FROM registry ORDER BY created_at, id"
+}
+
+# Puts the table back as seeded: rows a POST+DELETE run left behind go, the default returns to seed 1.
+restore_table() {
+	local id
+	for id in $(api GET "" | ids_of); do
+		case " ${seed_ids[*]} " in
+		*" $id "*) ;;
+		*) api DELETE "/$id" >/dev/null ;;
+		esac
+	done
+	api PUT "/${seed_ids[0]}" "$(seed_body 1 true)" >/dev/null
+}
+
+# Fills tests/bench/nginx.conf.in: three servers, one per reference, on free ports.
+write_ref_nginx() {
+	local list tpl keepalive=""
+	list=$(cat "$work/list.json")
+	# nginx expands $variables in return's text, and a quote or backslash would need escaping: the seed has none.
+	case $list in *"'"* | *'$'* | *\\*) die "the list JSON has a character nginx's return cannot carry" ;; esac
+	[ "$keep_conn" != on ] || keepalive="keepalive $workers;"
+	port_nginx=$(pg_free_port)
+	port_mem=$(pg_free_port)
+	port_pg=$(pg_free_port)
+	while [ "$port_mem" = "$port_nginx" ]; do port_mem=$(pg_free_port); done
+	while [ "$port_pg" = "$port_nginx" ] || [ "$port_pg" = "$port_mem" ]; do port_pg=$(pg_free_port); done
+	tpl=$(cat "$bench/nginx.conf.in")
+	shopt -u patsub_replacement 2>/dev/null || true   # bash 5.2 would read & in the JSON as "the match"
+	tpl=${tpl//@LIST@/$list}
+	tpl=${tpl//@KEEPALIVE@/$keepalive}
+	tpl=${tpl//@KEEP_CONN@/$keep_conn}
+	tpl=${tpl//@DIR@/$work/ref}
+	tpl=${tpl//@USER@/$(id -un)}
+	tpl=${tpl//@PORT_NGINX@/$port_nginx}
+	tpl=${tpl//@PORT_MEM@/$port_mem}
+	tpl=${tpl//@PORT_PG@/$port_pg}
+	printf '%s\n' "$tpl" >"$work/ref/nginx.conf"
+	cp /etc/nginx/fastcgi_params "$work/ref/"
+}
+
+# The stack's nginx gets the same keep-alive setting as the references' when BENCH_KEEP_CONN=on.
+stack_keep_conn() {
+	local dir="$work/stack"
+	[ "$keep_conn" = on ] || return 0
+	sed -i 's/fastcgi_keep_conn off;/fastcgi_keep_conn on;/' "$dir/imagereg.conf"
+	sed -i "s|server unix:$dir/imagereg.sock;|&\n        keepalive $workers;|" "$dir/nginx.conf"
+	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" -s reload
+	sleep 1
+}
+
+start_refs() {
+	"$work/ref_mem" "$work/ref/ref_mem.sock" "$workers" "$work/list.json" "$work/one.json" \
+		</dev/null >>"$work/ref/ref_mem.log" 2>&1 &
+	ref_pids+=($!)
+	"$work/ref_pg" "$work/ref/ref_pg.sock" "$workers" </dev/null >>"$work/ref/ref_pg.log" 2>&1 &
+	ref_pids+=($!)
+	stack_wait 10 test -S "$work/ref/ref_mem.sock" || die "ref_mem did not start: $(tail -n 5 "$work/ref/ref_mem.log")"
+	stack_wait 10 test -S "$work/ref/ref_pg.sock" || die "ref_pg did not start: $(tail -n 5 "$work/ref/ref_pg.log")"
+	nginx -p "$work/ref" -c "$work/ref/nginx.conf" -e "$work/ref/nginx-error.log" </dev/null >/dev/null 2>&1 \
+		|| die "reference nginx did not start: $(cat "$work/ref/nginx-error.log")"
+	stack_wait 10 test -s "$work/ref/nginx.pid" || die "reference nginx wrote no pid"
+	# Each reference answers before anything is measured against it.  ref_pg's workers exit
+	# when a statement does not prepare (cgi/db.c and sql/ changed, ref_pg.c did not).
+	local port
+	for port in "$port_nginx" "$port_mem" "$port_pg"; do
+		stack_wait 10 curl -sf -o /dev/null "http://127.0.0.1:$port/openapi/system/registry" \
+			|| die "reference on port $port does not answer; ref_pg.log: $(tail -n 3 "$work/ref/ref_pg.log")"
+	done
+	cmp -s "$work/list.json" <(curl -s "http://127.0.0.1:$port_pg/openapi/system/registry") \
+		|| echo "bench: note: ref_pg's list differs from imagereg's (the default may have moved)" >&2
+}
+
+# --- measuring -----------------------------------------------------------------------------------------------------
+
+# Rows: key, label, target, wrk script.  Order here is the order of the table.
+rows=(
+	"ir_list|imagereg GET list|imagereg|get_list"
+	"ir_one|imagereg GET one|imagereg|get_one"
+	"ir_put|imagereg PUT default|imagereg|put_default"
+	"ir_postdel|imagereg POST+DELETE|imagereg|post_delete"
+	"nginx_list|ref nginx return 200 (list)|nginx|get_list"
+	"mem_list|ref libfcgi in-memory GET list|mem|get_list"
+	"mem_one|ref libfcgi in-memory GET one|mem|get_one"
+	"pg_list|ref libfcgi+libpq GET list|pg|get_list"
+	"pg_one|ref libfcgi+libpq GET one|pg|get_one"
+	"pg_put|ref libfcgi+libpq PUT default|pg|put_default"
+	"pg_postdel|ref libfcgi+libpq POST+DELETE|pg|post_delete"
+)
+# Rows measured side by side, a point at a time, so a slow drift (table bloat, a busy neighbour)
+# hits a row and its reference alike.  Reads go first, before any write has bloated the table.
+groups=(
+	"ir_list ir_one nginx_list mem_list mem_one pg_list pg_one"
+	"ir_put pg_put"
+	"ir_postdel pg_postdel"
+)
+
+row_field() {	# row_field KEY N: field N (1-based) of the row KEY
+	local r
+	for r in "${rows[@]}"; do
+		[ "${r%%|*}" = "$1" ] && { cut -d'|' -f"$2" <<<"$r"; return; }
+	done
+	die "no row $1"
+}
+
+target_url() {
+	case $1 in
+	imagereg) echo "$IMAGEREG_URL/openapi/system/registry" ;;
+	nginx) echo "http://127.0.0.1:$port_nginx/openapi/system/registry" ;;
+	mem) echo "http://127.0.0.1:$port_mem/openapi/system/registry" ;;
+	pg) echo "http://127.0.0.1:$port_pg/openapi/system/registry" ;;
+	esac
+}
+
+# wrk_run CONNS SECONDS SCRIPT URL OUTFILE: one wrk run, its output kept.
+wrk_run() {
+	local conns=$1 threads=2
+	[ "$conns" -ge 2 ] || threads=1
+	BENCH_DIR=$bench BENCH_TOKEN=$IMAGEREG_TOKEN BENCH_ID=${seed_ids[2]} \
+	BENCH_PUT_A="${seed_ids[0]} $(seed_body 1 true)" BENCH_PUT_B="${seed_ids[1]} $(seed_body 2 true)" \
+		wrk -t"$threads" -c"$conns" -d"$2"s --timeout "$wrk_timeout" --latency -s "$bench/$3.lua" "$4" >"$5" 2>&1 \
+		|| { cat "$5" >&2; die "wrk failed"; }
+}
+
+# parse_wrk FILE: "req/s p50_ms p99_ms requests non2xx socket_errors" from wrk --latency output.
+parse_wrk() {
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
+		if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0
+		if (v ~ /m$/)  return substr(v, 1, length(v) - 1) * 60000
+		if (v ~ /s$/)  return substr(v, 1, length(v) - 1) * 1000
+		return v + 0
+	}
+	$1 == "50%" { p50 = ms($2) }
+	$1 == "99%" { p99 = ms($2) }
+	/requests in/ { reqs = $1 }
+	/^Requests\/sec:/ { rps = $2 }
+	/Non-2xx or 3xx responses:/ { non2xx = $NF }
+	/Socket errors:/ { gsub(/,/, ""); errs = $4 + $6 + $8 + $10 }
+	END {
+		if (rps == "" || p99 == "") exit 1
+		printf "%.1f %.3f %.3f %d %d %d\n", rps, p50, p99, reqs, non2xx, errs
+	}' "$1"
+}
+
+# measure KEY CONNS RUN: one run of a row, appended to raw.tsv.
+measure() {
+	local key=$1 conns=$2 run=$3 file="$work/raw/$1.$2.$3.txt" stats
+	wrk_run "$conns" "$bench_seconds" "$(row_field "$key" 4)" "$(target_url "$(row_field "$key" 3)")" "$file"
+	stats=$(parse_wrk "$file") || { cat "$file" >&2; die "cannot read wrk's output for $key"; }
+	printf '%s\t%s\t%s\t%s\n' "$key" "$conns" "$run" "${stats// /$'\t'}" >>"$work/raw.tsv"
+	printf '  %-34s c=%-4s run %s: %s\n' "$(row_field "$key" 2)" "$conns" "$run" "$stats"
+}
+
+measure_all() {
+	local group conns run key
+	printf 'row\tconns\trun\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\n' >"$work/raw.tsv"
+	for group in "${groups[@]}"; do
+		for conns in $bench_conns; do
+			for run in $(seq 1 "$bench_runs"); do
+				for key in $group; do
+					measure "$key" "$conns" "$run"
+					case $key in *postdel) restore_table ;; esac
+				done
+			done
+		done
+		restore_table
+	done
+}
+
+# --- memory ----------------------------------------------------------------------------------------------------------
+
+# rss_sample LABEL REQUESTS: VmRSS of every worker of the responder (children of the supervisor
+# in imagereg.pid) as PID:kB pairs, one line in mem.tsv.
+rss_sample() {
+	local sup pid kb list=""
+	sup=$(cat "$work/stack/imagereg.pid")
+	for pid in $(ps -o pid= --ppid "$sup"); do
+		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || continue
+		[ -z "$kb" ] || list="$list $pid:$kb"
+	done
+	[ -n "$list" ] || die "no responder workers under PID $sup"
+	printf '%s\t%s\t%s\n' "$1" "$2" "${list# }" >>"$work/mem.tsv"
+	printf '  RSS after %s requests (PID:kB):%s\n' "$2" "$list"
+}
+
+# drive_to TOTAL: GET list at the responder until this phase has served TOTAL requests.
+# wrk cannot stop at a count, so it runs in slices sized from the rate of the previous one.
+drive_to() {
+	local goal=$1 secs=1 file="$work/raw/mem.txt" line stats rps reqs
+	while [ "$mem_done" -lt "$goal" ]; do
+		wrk_run "$mem_conns" "$secs" get_list "$(target_url imagereg)" "$file"
+		line=$(parse_wrk "$file") || die "cannot read wrk's output in the memory phase"
+		read -r -a stats <<<"$line"
+		rps=${stats[0]%.*} reqs=${stats[3]}
+		mem_done=$((mem_done + reqs))
+		mem_bad=$((mem_bad + stats[4] + stats[5]))
+		# Half the time the rest needs at the last rate, rounded down, at least 1 s: on a busy
+		# machine the rate can double from one slice to the next, and the goal must not be
+		# overshot by more than about a second of requests.
+		secs=$(( (goal - mem_done) / 2 / (rps > 0 ? rps : 1) ))
+		[ "$secs" -ge 1 ] || secs=1
+		[ "$secs" -le 60 ] || secs=60
+	done
+}
+
+# A fresh responder, so "after N requests" counts from zero; RSS at a tenth and at the end.
+measure_memory() {
+	local first=$((mem_requests / 10))
+	stack_stop_responder "$work/stack"
+	stack_start_responder "$work/stack" || die "the responder did not restart"
+	mem_done=0 mem_bad=0
+	printf 'label\trequests\tpid_rss_kb\n' >"$work/mem.tsv"
+	rss_sample start 0
+	drive_to "$first"
+	rss_sample first "$mem_done"
+	drive_to "$mem_requests"
+	rss_sample last "$mem_done"
+}
+
+# --- reporting -------------------------------------------------------------------------------------------------------
+
+write_info() {
+	{
+		echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+		echo "cpus=$(nproc)"
+		echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+		echo "kernel=$(uname -sr)"
+		echo "load_start=$load_start"
+		echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "nginx=$(nginx -v 2>&1 | sed 's|^nginx version: nginx/||')"
+		echo "postgresql=$(psql -X -A -t -c 'SHOW server_version')"
+		echo "wrk=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
+		echo "seconds=$bench_seconds"
+		echo "runs=$bench_runs"
+		echo "conns=$bench_conns"
+		echo "target_conns=$target_conns"
+		echo "workers=$workers"
+		echo "keep_conn=$keep_conn"
+		echo "timeout=$wrk_timeout"
+		echo "mem_conns=$mem_conns"
+		echo "mem_errors=$mem_bad"
+		echo "rows=$seed_count"
+		echo "list_bytes=$(wc -c <"$work/list.json")"
+		echo "table_after=$table_after"
+	} >"$work/info.txt"
+	printf '%s\n' "${rows[@]}" >"$work/rows.txt"
+}
+
+# The PNG: one column per row in throughput.tsv, imagereg's rows (ir_*) first.
+plot() {
+	local ncols irlast
+	ncols=$(head -n 1 "$work/throughput.tsv" | awk -F'\t' '{ print NF }')
+	irlast=$(( $(grep -c '^ir_' "$work/rows.txt") + 1 ))
+	gnuplot -e "data='$work/throughput.tsv'; out='$out/throughput.png'; ncols=$ncols; irlast=$irlast" \
+		"$bench/throughput.gp"
+}
+
+main() {
+	local start=$SECONDS
+	# Anything else running on the machine shows in the numbers: the load average says how much.
+	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+	echo "bench: building the references"
+	build_refs
+	echo "bench: starting the stack ($workers workers) in $work"
+	stack_start "$work/stack" >/dev/null || die "the stack did not start (logs in $work/stack; BENCH_KEEP=1 keeps them)"
+	stack_keep_conn
+	seed
+	db_dump >"$work/db-before.tsv"
+	write_ref_nginx
+	start_refs
+	echo "bench: ${bench_seconds}s x $bench_runs runs at connections: $bench_conns"
+	measure_all
+	echo "bench: memory phase, $mem_requests requests of GET list at $mem_conns connections"
+	measure_memory
+	restore_table
+	db_dump >"$work/db-after.tsv"
+	table_after=unchanged
+	cmp -s "$work/db-before.tsv" "$work/db-after.tsv" || table_after=changed
+	if [ -n "${BENCH_DB_DUMPS:-}" ]; then
+		cp "$work/db-before.tsv" "$work/db-after.tsv" "$BENCH_DB_DUMPS/"
+	fi
+	write_info
+	echo
+	python3 "$bench/report.py" "$work" "$out"
+	plot
+	echo
+	echo "bench: wrote $out/results.md and $out/throughput.png in $(( SECONDS - start )) s"
+}
+
+main
