@@ -57,7 +57,7 @@ static int check_row(const PGresult *res, int i, const struct seal_key *key,
 		.address = PQgetvalue(res, i, 1), .provider = PQgetvalue(res, i, 2),
 		.enable_tls = PQgetvalue(res, i, 3)[0] == 't',
 		.tls_cert = PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
-		.access_key = access, .secret_key = secret,
+		.access_key = access, .secret_key = secret, .stored_credentials = 1,
 	};
 	regcheck_run(&in, opts, &result);
 	secret_free(access);

@@ -164,7 +164,7 @@ void h_registry_validate_stored(struct req *r)
 		.address = PQgetvalue(res, 0, 0), .provider = PQgetvalue(res, 0, 1),
 		.enable_tls = PQgetvalue(res, 0, 2)[0] == 't',
 		.tls_cert = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
-		.access_key = access, .secret_key = secret,
+		.access_key = access, .secret_key = secret, .stored_credentials = 1,
 	};
 	regcheck_run(&ci, &opts, &result);
 	if (key_problem)

@@ -7,7 +7,7 @@
  * the answer: the callback sees exactly the address of every connection
  * (each happy-eyeballs attempt, the token service's, a reconnect), so DNS
  * rebinding has nothing to swap, and the name is resolved by curl's threaded
- * resolver, which the check's timeout bounds (getaddrinfo(3) has no timeout
+ * resolver (Debian's libcurl has it), which the check's timeout bounds (getaddrinfo(3) has no timeout
  * and a silent DNS server would hold the worker for tens of seconds).
  */
 #include "regcheck.h"
@@ -68,6 +68,7 @@ struct check {
 	int64_t deadline;               /* CLOCK_MONOTONIC ms */
 	CURL *curl;                     /* one handle: connections are reused between requests */
 	enum regcheck_addr refused;     /* why the guard last refused, ADDR_PUBLIC if it never did */
+	int stored_credentials;         /* regcheck_input's: never send them over plain http */
 	char refused_ip[INET6_ADDRSTRLEN];
 };
 
@@ -225,6 +226,8 @@ static CURLcode http_get(struct check *c, const char *url, const struct trust *t
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	/* Never SIGALRM in a worker, whichever resolver this libcurl was built with. */
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -503,6 +506,11 @@ static void bearer_flow(struct check *c, struct regcheck_result *res, const char
 		     " the credentials were not sent", host);
 		goto out;
 	}
+	if (has_creds(cr) && !realm_https && c->stored_credentials) {
+		fail(res, RC_AUTH, "the token service (%s) is plain http: stored credentials are never sent"
+		     " over plain http", host);
+		goto out;
+	}
 	if (has_creds(cr) && !realm_https)
 		warn(res, "the credentials were sent to the token service over plain http");
 	/* The registry's own certificate settings for its own host; the system store elsewhere. */
@@ -568,6 +576,12 @@ static void basic_flow(struct check *c, struct regcheck_result *res, const char 
 
 	if (!has_creds(cr)) {
 		fail(res, RC_AUTH, "the registry requires credentials (Basic) and none are set");
+		return;
+	}
+	if (!https && c->stored_credentials) {
+		fail(res, RC_AUTH, "the registry asks for credentials over plain http: stored credentials"
+		     " are never sent over plain http; check it with POST .../validate and the credentials in"
+		     " the body, or give it an https:// address");
 		return;
 	}
 	if (!https)
@@ -641,7 +655,8 @@ void regcheck_run(const struct regcheck_input *in, const struct regcheck_options
 		  struct regcheck_result *res)
 {
 	int64_t start = now_ms();
-	struct check c = { .opts = opts, .deadline = start + opts->timeout_ms, .refused = ADDR_PUBLIC };
+	struct check c = { .opts = opts, .deadline = start + opts->timeout_ms, .refused = ADDR_PUBLIC,
+			   .stored_credentials = in->stored_credentials };
 	struct creds cr = {
 		in->access_key && *in->access_key ? in->access_key : NULL,
 		in->secret_key && *in->secret_key ? in->secret_key : NULL,

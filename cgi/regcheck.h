@@ -40,6 +40,12 @@ struct regcheck_input {
 	const char *tls_cert;   /* PEM certificates, or NULL */
 	const char *access_key; /* NULL or "" with secret_key NULL or "": no credentials */
 	const char *secret_key;
+	/*
+	 * 1: the credentials are stored ones, which never go over plain http:
+	 * a write token could otherwise point a registry at http:// on the same
+	 * host (keeping its credentials) and read them off the wire.
+	 */
+	int stored_credentials;
 };
 
 struct regcheck_options {

@@ -23,8 +23,9 @@ const char *regcheck_addr_name(enum regcheck_addr a)
 static enum regcheck_addr classify_v4(const unsigned char *a)
 {
 	if ((a[0] == 169 && a[1] == 254 && a[2] == 169 && a[3] == 254) ||
+	    (a[0] == 169 && a[1] == 254 && a[2] == 170 && (a[3] == 2 || a[3] == 23)) ||
 	    (a[0] == 100 && a[1] == 100 && a[2] == 100 && a[3] == 200))
-		return ADDR_METADATA;   /* AWS, GCP, Azure, Huawei, ...; Alibaba Cloud */
+		return ADDR_METADATA;   /* AWS, GCP, Azure, Huawei, ...; ECS and EKS credentials; Alibaba Cloud */
 	if (a[0] == 127)
 		return ADDR_LOOPBACK;
 	if (a[0] == 169 && a[1] == 254)
@@ -56,13 +57,14 @@ enum regcheck_addr regcheck_classify(int family, const unsigned char *addr)
 	static const unsigned char loopback6[16] = { [15] = 1 };
 	static const unsigned char any6[16] = { 0 };
 	static const unsigned char ec2_metadata6[16] = { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 };
+	static const unsigned char eks_credentials6[16] = { 0xfd, 0x00, 0x0e, 0xc2, [15] = 0x23 };
 	unsigned char v4[4];
 
 	if (family == AF_INET)
 		return classify_v4(addr);
 	if (family != AF_INET6)
 		return ADDR_NOT_IP;
-	if (memcmp(addr, ec2_metadata6, 16) == 0)
+	if (memcmp(addr, ec2_metadata6, 16) == 0 || memcmp(addr, eks_credentials6, 16) == 0)
 		return ADDR_METADATA;
 	if (memcmp(addr, loopback6, 16) == 0)
 		return ADDR_LOOPBACK;

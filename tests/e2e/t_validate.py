@@ -75,6 +75,11 @@ def creds():
     return user, password, {"access_key": user, "secret_key": password}
 
 
+def tls_fields(reg):
+    """Body fields that make a stored registry trust a TLS fake's certificate."""
+    return {"enable_tls": True, "tls_cert": reg.cert_pem}
+
+
 def no_request_reached(reg):
     assert reg.requests == [], f"the fake registry was contacted: {reg.requests}"
 
@@ -278,18 +283,41 @@ def test_saving_never_requires_a_passing_check():
 def test_stored_basic_registry_uses_its_stored_credentials():
     reset()
     user, password, fields = creds()
-    with FakeRegistry("basic", user=user, password=password) as reg:
-        registry_id = create(address=reg.address, provider="native", **fields)
+    with FakeRegistry("basic", user=user, password=password, tls=True) as reg:
+        registry_id = create(address=reg.address, provider="native", **fields, **tls_fields(reg))
         got = check_stored(registry_id)
         passed(got)
         expect(got, checked_address=reg.address)
 
 
+def test_stored_credentials_never_go_over_plain_http():
+    """A write token can point a registry at http:// on its host (credentials kept): the check must not send them."""
+    reset()
+    user, password, fields = creds()
+    with FakeRegistry("basic", user=user, password=password) as reg:
+        got = check_stored(create(address=reg.address, **fields))
+        expect(got, reachable=True, authenticated=False, error_kind="auth")
+        assert "plain http" in got["error"], got
+        assert all(auth is None for _, _, auth in reg.requests), f"credentials were sent: {reg.requests}"
+    with FakeRegistry("bearer", user=user, password=password, token=secret("token")) as reg:
+        got = check_stored(create(address=reg.address, **fields))
+        expect(got, reachable=True, authenticated=False, error_kind="auth")
+        assert all(auth is None for _, _, auth in reg.requests), f"credentials were sent: {reg.requests}"
+        rc, lines, _ = run_cli_check(got["registry_id"])
+        assert rc == 1 and lines[0]["error_kind"] == "auth", lines
+        assert all(auth is None for _, _, auth in reg.requests), f"the CLI sent credentials: {reg.requests}"
+    # A body's own credentials are the caller's to send: the POST check still does, with a warning.
+    with FakeRegistry("basic", user=user, password=password) as reg:
+        got = check(reg.address, **fields)
+        passed(got)
+        assert "plain http" in got["warning"], got
+
+
 def test_stored_bearer_registry_passes():
     reset()
     user, password, fields = creds()
-    with FakeRegistry("bearer", user=user, password=password, token=secret("token")) as reg:
-        passed(check_stored(create(address=reg.address, provider="harbor", **fields)))
+    with FakeRegistry("bearer", user=user, password=password, token=secret("token"), tls=True) as reg:
+        passed(check_stored(create(address=reg.address, provider="harbor", **fields, **tls_fields(reg))))
 
 
 def test_stored_tls_registry_uses_its_stored_certificate():
@@ -306,9 +334,9 @@ def test_stored_tls_registry_uses_its_stored_certificate():
 def test_stored_registry_with_wrong_stored_credentials_is_auth():
     reset()
     user, password, fields = creds()
-    with FakeRegistry("basic", user=user, password=password) as reg:
+    with FakeRegistry("basic", user=user, password=password, tls=True) as reg:
         fields["secret_key"] = secret("sk-wrong")
-        got = check_stored(create(address=reg.address, **fields))
+        got = check_stored(create(address=reg.address, **fields, **tls_fields(reg)))
         expect(got, authenticated=False, error_kind="auth")
 
 
@@ -316,8 +344,9 @@ def test_stored_check_takes_no_body_so_a_body_cannot_redirect_the_credentials():
     """Whatever a body says (another address, other credentials), the stored check is refused, nobody contacted."""
     reset()
     user, password, fields = creds()
-    with FakeRegistry("basic", user=user, password=password) as reg, FakeRegistry("anonymous") as attacker:
-        registry_id = create(address=reg.address, **fields)
+    with FakeRegistry("basic", user=user, password=password, tls=True) as reg, \
+            FakeRegistry("anonymous") as attacker:
+        registry_id = create(address=reg.address, **fields, **tls_fields(reg))
         before = db_dump()
         for payload in (body(address=attacker.address), {"address": attacker.address}, {}):
             resp = request("POST", stored_validate_path(registry_id), payload)
@@ -452,8 +481,8 @@ def run_cli_check(*args, allow="127.0.0.0/8"):
 def test_cli_check_one_registry():
     reset()
     user, password, fields = creds()
-    with FakeRegistry("bearer", user=user, password=password, token=secret("token")) as reg:
-        registry_id = create(address=reg.address, **fields)
+    with FakeRegistry("bearer", user=user, password=password, token=secret("token"), tls=True) as reg:
+        registry_id = create(address=reg.address, **fields, **tls_fields(reg))
         rc, lines, err = run_cli_check(registry_id)
         assert rc == 0, f"exit {rc}: {err}"
         assert len(lines) == 1 and lines[0]["registry_id"] == registry_id, lines
