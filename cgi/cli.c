@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef IMAGEREG_SQLDIR
 #define IMAGEREG_SQLDIR "/usr/local/share/imagereg/sql"
@@ -382,8 +383,16 @@ static void tell_responders(const struct config *cfg, unsigned stales)
 	char err[512];
 	struct generation *gen;
 
-	if (stales == 0 || (gen = generation_open(cfg->generation_file, 0, err, sizeof err)) == NULL)
+	if (stales == 0)
 		return;
+	gen = generation_open(cfg->generation_file, 0, err, sizeof err);
+	if (gen == NULL) {
+		/* No file: no responder on this host.  A file we may not open: say so. */
+		if (cfg->generation_file[0] != '\0' && access(cfg->generation_file, F_OK) == 0)
+			fprintf(stderr, "imagereg: warning: %s: the responders here learn of this through"
+				" PostgreSQL's NOTIFY, a moment later (run as their user or root)\n", err);
+		return;
+	}
 	for (int k = 0; k < GEN__MAX; k++)
 		if (stales & 1u << k)
 			generation_bump(gen, k);

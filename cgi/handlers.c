@@ -149,7 +149,7 @@ static void send_filtered(struct req *r, const struct registry_set *set, const s
 
 /*
  * 200 list (possibly empty) with X-Total-Count, 400 naming a query parameter,
- * 503.  Without filters or paging the answer is the cached list as it is.
+ * 500 (out of memory), 503.  Without filters or paging the answer is the cached list as it is.
  */
 void h_registry_list(struct req *r)
 {
@@ -236,14 +236,16 @@ static int idempotency_key_of(struct req *r, const char **key)
 }
 
 /*
- * Runs a write statement and, whatever came of it (a lost connection may
- * have committed), tells the other workers before the client hears back.
+ * Runs a write statement and, unless PostgreSQL refused it (then nothing
+ * changed), tells the other workers before the client hears back; a lost
+ * connection may have committed, so it counts as a change.
  */
 static PGresult *write_exec(struct req *r, enum stmt s, const char *const *params)
 {
 	PGresult *res = db_exec(r->db, s, params);
 
-	cache_written(r->cache, GEN_REGISTRY);
+	if (res == NULL || PQresultStatus(res) != PGRES_FATAL_ERROR)
+		cache_written(r->cache, GEN_REGISTRY);
 	return res;
 }
 

@@ -1,7 +1,7 @@
 /*
  * handlers_check.c - the registry check endpoints.  A check that finds a
  * problem is still a 200: the problem is its answer (error, error_kind).
- * Only the request itself can fail (400, 404, 503).
+ * Only the request itself can fail (400, 404, 500, 503).
  */
 #include "handlers_check.h"
 #include "crypto.h"

@@ -279,7 +279,7 @@ static CURLcode http_get(struct check *c, const char *url, const struct trust *t
 	/* A body we stopped reading still came with its status and headers. */
 	if (rc == CURLE_WRITE_ERROR && a->too_big && !a->keep_body && a->status > 0)
 		rc = CURLE_OK;
-	/* Wipe the copies of secrets the handle holds before anything else runs. */
+	/* Our header copies are wiped; curl's copies of the credentials are freed (libcurl cannot wipe them). */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	if (headers != NULL) {
 		for (struct curl_slist *l = headers; l != NULL; l = l->next)

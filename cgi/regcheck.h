@@ -68,8 +68,8 @@ struct regcheck_result {
 
 /*
  * Runs the check.  Never fails as a function: every problem is described in
- * *res.  Holds nothing after it returns (the token and the copies curl made
- * of the credentials are gone).  curl_global_init must have run.
+ * *res.  Holds nothing after it returns: the token is wiped, the copies curl
+ * made of the credentials are freed.  curl_global_init must have run.
  */
 void regcheck_run(const struct regcheck_input *in, const struct regcheck_options *opts,
 		  struct regcheck_result *res);
