@@ -2,6 +2,7 @@
 #include "app.h"
 #include "auth.h"
 #include "cache.h"
+#include "clock.h"
 #include "log.h"
 #include "resp.h"
 #include "routes.h"
@@ -15,13 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* CONTENT_LENGTH as a number: -1 when malformed, 0 when absent. */
 static long long content_length(const char *s)
@@ -181,7 +175,7 @@ void app_handle(const struct req_io *io, const struct app *app)
 	const struct route *route;
 	char id[REGISTRY_ID_LEN + 2], allow[64];
 	size_t id_len = 0;
-	int64_t start = now_us();
+	int64_t start = clock_us();
 
 	r.method = io->param(io->ctx, "REQUEST_METHOD");
 	r.path = io->param(io->ctx, "PATH_INFO");
@@ -239,5 +233,5 @@ void app_handle(const struct req_io *io, const struct app *app)
 	}
 out:
 	json_object_put(r.body);
-	log_request(r.method, r.path, r.status, now_us() - start, r.actor);
+	log_request(r.method, r.path, r.status, clock_us() - start, r.actor);
 }

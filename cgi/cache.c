@@ -1,5 +1,6 @@
 /* cache.c - the per-worker registry list and token verdicts, and when to forget them. */
 #include "cache.h"
+#include "clock.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
@@ -35,13 +36,6 @@ struct cache {
 	struct token_slot tokens[TOKEN_SLOTS];
 };
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 struct cache *cache_new(struct db *db, struct generation *gen)
 {
@@ -219,16 +213,12 @@ const struct cached_registry *registry_find(const struct registry_set *set, cons
 	return NULL;
 }
 
-static unsigned hex_value(char ch)
-{
-	return ch <= '9' ? (unsigned)(ch - '0') : (unsigned)((ch | 0x20) - 'a' + 10);
-}
 
 enum token_verdict cache_token(struct cache *c, const char *hash_bytea, char *name, size_t namesize)
 {
 	/* The hash is uniformly random: its first byte spreads tokens evenly. */
-	struct token_slot *slot = &c->tokens[(hex_value(hash_bytea[2]) << 4 | hex_value(hash_bytea[3])) % TOKEN_SLOTS];
-	int64_t now = now_us();
+	struct token_slot *slot = &c->tokens[(unsigned)(hex_value(hash_bytea[2]) << 4 | hex_value(hash_bytea[3])) % TOKEN_SLOTS];
+	int64_t now = clock_us();
 	const char *params[] = { hash_bytea };
 	PGresult *res;
 

@@ -56,6 +56,9 @@ char *open_from_bytea(const struct seal_key *key, const char *aad, const char *b
 /* Copies the key id (KEY_ID_LEN hex + NUL) of a sealed bytea text; 0 or -1. */
 int sealed_key_id(const char *bytea, char out[KEY_ID_LEN + 1]);
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int hex_value(char c);
+
 /* Writes a new token (TOKEN_LEN chars + NUL) from getrandom(2).  0 or -1. */
 int token_generate(char out[TOKEN_LEN + 1]);
 

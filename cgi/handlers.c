@@ -39,8 +39,7 @@ static void reply_db_error(struct req *r, const PGresult *res)
 	resp_error(r, status, "%s", msg);
 }
 
-/* 1 when res is a successful result of the expected kind, else replies. */
-static int result_ok(struct req *r, const PGresult *res, ExecStatusType want)
+int result_ok(struct req *r, const PGresult *res, ExecStatusType want)
 {
 	if (res != NULL && PQresultStatus(res) == want)
 		return 1;

@@ -4,6 +4,7 @@
  * Only the request itself can fail (400, 404, 500, 503).
  */
 #include "handlers_check.h"
+#include "handlers.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
@@ -130,21 +131,8 @@ void h_registry_validate_stored(struct req *r)
 	if (check_options(r, nets, &opts) < 0)
 		return;
 	res = db_exec(r->db, STMT_REGISTRY_CHECK_TARGET, params);
-	if (res == NULL) {
-		resp_error(r, 503, "database unavailable, try again later");
+	if (!result_ok(r, res, PGRES_TUPLES_OK))
 		goto out;
-	}
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		char msg[256];
-		int status = db_error_status(res, msg, sizeof msg);
-
-		if (status >= 500)
-			log_error("%s %s: database error %s: %s", r->method, r->path,
-				  PQresultErrorField(res, PG_DIAG_SQLSTATE),
-				  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-		resp_error(r, status, "%s", msg);
-		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		resp_error(r, 404, "registry %s not found", r->id);
 		goto out;

@@ -1,6 +1,7 @@
 /* list_query.c - the list endpoint's query parameters: one table row per parameter, each with its validator. */
 #define _GNU_SOURCE             /* strcasestr */
 #include "list_query.h"
+#include "crypto.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -84,13 +85,6 @@ static const struct param_rule {
 	{ "page_size", parse_page_size, "must be a whole number from 1 to 100" },
 };
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /*
  * Decodes s[0..len) (application/x-www-form-urlencoded: %XY, '+' is a space)
@@ -109,8 +103,8 @@ static long decode(const char *s, size_t len, char *out, size_t outsize)
 
 			if (i + 2 >= len)
 				return -1;
-			hi = hex_digit(s[i + 1]);
-			lo = hex_digit(s[i + 2]);
+			hi = hex_value(s[i + 1]);
+			lo = hex_value(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);

@@ -11,6 +11,7 @@
  * and a silent DNS server would hold the worker for tens of seconds).
  */
 #include "regcheck.h"
+#include "clock.h"
 #include "regcheck_challenge.h"
 
 #include <arpa/inet.h>
@@ -54,12 +55,10 @@ const char *regcheck_kind_name(enum regcheck_kind k)
 /* HTTP through libcurl.                                                      */
 /* ------------------------------------------------------------------------- */
 
+/* Deadlines and latency are counted in milliseconds. */
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_us() / 1000;
 }
 
 /* State of one check, shared by its requests. */
