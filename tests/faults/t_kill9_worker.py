@@ -58,9 +58,11 @@ def body(t):
     time.sleep(1.5)
 
     # Kill B: every worker is inside a GET that waits for our lock on registry, so the victim has one in flight.
-    # GETs are answered from memory; the NOTIFY makes every worker forget the list and ask PostgreSQL again.
+    # GETs are answered from memory; the NOTIFY, sent while the lock is held (before it, a worker could reload in
+    # between and keep answering from memory), makes every worker forget the list and wait for the lock.
     held = flib.Held(t)
-    held.send("NOTIFY imagereg_change, 'registry'; BEGIN; LOCK TABLE registry IN ACCESS EXCLUSIVE MODE;", "locked")
+    held.send("BEGIN; LOCK TABLE registry IN ACCESS EXCLUSIVE MODE;", "locked")
+    flib.psql("NOTIFY imagereg_change, 'registry';")
     t_locked = flib.now()
     all_busy = flib.wait_for(lambda: waiting_on_lock() >= WORKERS, 5, interval=0.05)
     t.check(all_busy is not None, f"the {WORKERS} workers did not all block on the lock within 5s")

@@ -66,8 +66,10 @@ def body(t):
     t.figure(f"supervisor {sup}, workers {workers}")
 
     held = flib.Held(t)
-    # The NOTIFY makes the workers forget their cached list, so the GET goes to PostgreSQL and waits for the lock.
-    held.send("NOTIFY imagereg_change, 'registry'; BEGIN; LOCK TABLE registry IN ACCESS EXCLUSIVE MODE;", "locked")
+    held.send("BEGIN; LOCK TABLE registry IN ACCESS EXCLUSIVE MODE;", "locked")
+    # Sent while the lock is held: the workers forget their cached list, and the GET's reload waits for the lock.
+    # (A NOTIFY before the lock lets a worker reload in between and answer from memory.)
+    flib.psql("NOTIFY imagereg_change, 'registry';")
     t_locked = flib.now()
     result = []
     getter = threading.Thread(target=lambda: result.append(stack.client.request("GET", flib.COLLECTION)),
