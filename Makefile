@@ -117,21 +117,25 @@ SHARE = $(PREFIX)/share/imagereg
 INSTALL_SHARE = nginx/imagereg.conf nginx/imagereg-upstream.conf nginx/imagereg-console.conf \
 	nginx/imagereg.socket nginx/imagereg.service nginx/imagereg.conf.example cgi/openapi.json
 INSTALL_SQL = $(wildcard sql/[0-9]*.sql) sql/CONSTRAINTS.txt
+INSTALL_SQL_FUNCTIONS = $(wildcard sql/functions/[0-9]*.sql)
 INSTALL_CONSOLE = nginx/console/index.html nginx/console/console.js nginx/console/console.css
 INSTALL_MAN = cgi/man/imagereg.1:man1 cgi/man/imagereg.conf.5:man5 cgi/man/imagereg-fcgi.8:man8
 # Every file install writes, relative to DESTDIR; uninstall removes exactly these.
 INSTALLED = $(PREFIX)/sbin/imagereg-fcgi $(PREFIX)/bin/imagereg \
 	$(addprefix $(SHARE)/,$(notdir $(INSTALL_SHARE))) $(addprefix $(SHARE)/sql/,$(notdir $(INSTALL_SQL))) \
+	$(addprefix $(SHARE)/sql/functions/,$(notdir $(INSTALL_SQL_FUNCTIONS))) \
 	$(addprefix $(SHARE)/console/,$(notdir $(INSTALL_CONSOLE))) \
 	$(foreach m,$(INSTALL_MAN),$(PREFIX)/share/man/$(lastword $(subst :, ,$(m)))/$(notdir $(firstword $(subst :, ,$(m)))))
 
 install:
 	$(MAKE) BUILD=cgi/install SQLDIR=$(SHARE)/sql build
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/console
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/sql/functions \
+		$(DESTDIR)$(SHARE)/console
 	install -m 0755 cgi/install/imagereg-fcgi $(DESTDIR)$(PREFIX)/sbin/imagereg-fcgi
 	install -m 0755 cgi/install/imagereg $(DESTDIR)$(PREFIX)/bin/imagereg
 	install -m 0644 $(INSTALL_SHARE) $(DESTDIR)$(SHARE)/
 	install -m 0644 $(INSTALL_SQL) $(DESTDIR)$(SHARE)/sql/
+	install -m 0644 $(INSTALL_SQL_FUNCTIONS) $(DESTDIR)$(SHARE)/sql/functions/
 	install -m 0644 $(INSTALL_CONSOLE) $(DESTDIR)$(SHARE)/console/
 	for m in $(INSTALL_MAN); do \
 		install -d $(DESTDIR)$(PREFIX)/share/man/$${m#*:} && \
@@ -140,7 +144,7 @@ install:
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/console $(DESTDIR)$(SHARE) 2>/dev/null
+	-rmdir $(DESTDIR)$(SHARE)/sql/functions $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/console $(DESTDIR)$(SHARE) 2>/dev/null
 
 # The list install promises, one path per line (tests compare it with what appears).
 install-list:
