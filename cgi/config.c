@@ -50,6 +50,8 @@ static const struct setting {
 	  "time limit of a registry check (every request of it), in milliseconds; below nginx's fastcgi_read_timeout" },
 	{ "check_allow_networks", "IMAGEREG_CHECK_ALLOW_NETWORKS", SETTING_STRING, offsetof(struct config, check_allow_networks), "", 0, 0, NULL,
 	  "networks (CIDR, blank-separated) a registry check may reach although they are loopback or link-local; empty: none" },
+	{ "coherence", "IMAGEREG_COHERENCE", SETTING_ENUM, offsetof(struct config, coherence), "host", 0, 0, "host cluster",
+	  "host: reads exact for writes through this host and NOTIFY for the rest; cluster: every read first confirms with PostgreSQL that it saw every earlier commit (exact across hosts)" },
 	{ "generation_file", "IMAGEREG_GENERATION_FILE", SETTING_STRING, offsetof(struct config, generation_file), "/run/imagereg/generation", 0, 0, NULL,
 	  "file of change counters shared by the workers and the CLI on this host; empty or unusable: no cache between requests" },
 };

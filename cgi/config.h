@@ -23,6 +23,7 @@ struct config {
 	const char *cors_origins;   /* cors_origins, IMAGEREG_CORS_ORIGINS: space-separated */
 	int check_timeout_ms;       /* check_timeout, IMAGEREG_CHECK_TIMEOUT: registry check, milliseconds */
 	const char *check_allow_networks; /* check_allow_networks, IMAGEREG_CHECK_ALLOW_NETWORKS: CIDRs */
+	const char *coherence;      /* coherence, IMAGEREG_COHERENCE: "host" or "cluster" */
 	const char *generation_file; /* generation_file, IMAGEREG_GENERATION_FILE: shared change counters */
 	char *storage;              /* owns the strings read from the file */
 };

@@ -60,6 +60,7 @@ static int load(struct serve_options *opts)
 	opts->db.statement_timeout_ms = cfg.statement_timeout_ms;
 	opts->db.lock_timeout_ms = cfg.lock_timeout_ms;
 	opts->cache_max_age_s = cfg.cache_max_age_s;
+	opts->cluster = strcmp(cfg.coherence, "cluster") == 0;
 	opts->key = &key;
 	opts->auth = strcmp(cfg.auth, "on") == 0;
 	opts->max_body = cfg.max_body;
