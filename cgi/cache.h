@@ -25,6 +25,7 @@ struct json_object;
 struct cached_registry {
 	char id[REGISTRY_ID_LEN + 1];
 	char version[21];               /* row version in decimal: the ETag is "<version>" */
+	long long created_us;           /* the list's order is (created_us, id) */
 	struct json_object *obj;        /* the response object; owned by the cache */
 	const char *json;               /* obj serialized, owned by obj */
 	size_t json_len;
@@ -38,6 +39,7 @@ struct cached_registry {
 /* Every registry, oldest first, and the list response already serialized. */
 struct registry_set {
 	size_t n;
+	size_t cap;                     /* items allocated */
 	struct cached_registry *items;
 	char *list_json;
 	size_t list_len;
