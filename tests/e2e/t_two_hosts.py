@@ -99,6 +99,7 @@ class Host:
             time.sleep(0.05)
 
     def stop(self):
+        """Stops the host; returns the sanitizer reports in its log (the asan suite runs this too)."""
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)
@@ -106,6 +107,9 @@ class Host:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        with open(self.log.name, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        return [line for line in text.splitlines() if "ERROR: AddressSanitizer" in line or "runtime error:" in line]
 
 
 def background_reads(hosts, stop):
@@ -170,8 +174,8 @@ def run_mode(coherence):
             stop.set()
             for t in load:
                 t.join(timeout=20)
-            for h in hosts:
-                h.stop()
+            reports = [r for h in hosts for r in h.stop()]
+    assert not reports, f"sanitizer reports in a host's log: {reports[:3]}"
     print(f"# coherence = {coherence}: {stale} stale reads in {rounds} rounds (4 requests each),"
           f" revoked token accepted {revoked_accepted} times in {REVOKE_ROUNDS * 2} tries", flush=True)
     return rounds, stale, first, revoked_accepted
