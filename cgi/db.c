@@ -173,8 +173,9 @@ static int db_connect(struct db *db)
 	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opts.statement_timeout_ms);
 	snprintf(lock_timeout, sizeof lock_timeout, "%d", db->opts.lock_timeout_ms > 0 ? db->opts.lock_timeout_ms : 1000);
 	const char *p[2] = { stmt_timeout, lock_timeout };
+	/* The write functions apply imagereg.write_lock_timeout to themselves only (sql/functions/7*). */
 	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false),"
-			   " set_config('lock_timeout', $2, false), set_config('TimeZone', 'UTC', false)",
+			   " set_config('imagereg.write_lock_timeout', $2, false), set_config('TimeZone', 'UTC', false)",
 			   2, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto fail;

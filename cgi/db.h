@@ -48,7 +48,7 @@ struct db_options {
 	const char *dsn;          /* libpq conninfo; NULL or "" uses PG* defaults */
 	int connect_timeout_s;    /* libpq connect_timeout unless the dsn sets one */
 	int statement_timeout_ms; /* SET statement_timeout for the session */
-	int lock_timeout_ms;      /* SET lock_timeout: the longest wait for the registry write lock */
+	int lock_timeout_ms;      /* the longest wait of a write for the registry write lock */
 };
 
 /* Makes a handle; does not connect yet.  Free with db_free. */
