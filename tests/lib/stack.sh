@@ -104,7 +104,7 @@ stack_start() {
 	stack_start_responder "$dir" || return 1
 
 	[ -n "$port" ] || port=$(pg_free_port) || return 1
-	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg.conf" "$dir/"
+	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg-location.conf" "$dir/"
 	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$dir/imagereg.sock|g" \
 		-e "s|@USER@|$(id -un)|g" -e "s|@ROOT@|$STACK_ROOT|g" "$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 \
