@@ -4,6 +4,7 @@
 
 #include "db.h"
 
+struct account;
 struct generation;
 struct seal_key;
 
@@ -17,6 +18,7 @@ struct serve_options {
 	int check_timeout_ms;       /* registry check time limit */
 	const char *check_allow_networks; /* space-separated CIDRs the check may reach; "" = none */
 	struct generation *gen;     /* shared change counters; NULL: the cache lives one request */
+	const struct account *become; /* the account preforked workers switch to; NULL: none */
 };
 
 /*
