@@ -3,7 +3,7 @@
 # Called by `make test` after the builds.  Each suite prints "N passed, N failed"
 # last; this script adds them up, prints the total last and fails if any failed.
 #
-# Suites (default: unit sql e2e asan fuzz faults ops console bench):
+# Suites (default: unit sql e2e asan fuzz faults ops deploy console bench):
 #   unit      C unit tests (tests/unit, built in the tree)
 #   sql       constraint and trigger tests (tests/sql)
 #   e2e       end-to-end tests through nginx (tests/e2e)
@@ -11,6 +11,7 @@
 #   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 20)
 #   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
 #   ops       install/uninstall, systemd units, spawn-fcgi, man pages (tests/ops)
+#   deploy    README's deployment section as written, on Debian's nginx config and a Debian cluster (tests/deploy)
 #   console   the browser console clicked through in headless Chromium (tests/console)
 #   bench     the benchmark harness run tiny on its own stack (tests/bench/smoke.sh)
 #   valgrind  e2e with every responder process under valgrind memcheck (make valgrind)
@@ -19,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . tests/lib/stack.sh
 
-suites=${*:-unit sql e2e asan fuzz faults ops console bench}
+suites=${*:-unit sql e2e asan fuzz faults ops deploy console bench}
 # The suites run on their own stacks, whatever this shell points at.
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
 	PGHOST PGPORT PGDATABASE PGUSER
@@ -146,6 +147,9 @@ for s in $suites; do
 		;;
 	ops)
 		suite ops bash tests/ops/run.sh
+		;;
+	deploy)
+		suite deploy bash tests/deploy/run.sh
 		;;
 	bench)
 		suite bench bash tests/bench/smoke.sh
