@@ -67,9 +67,12 @@ expand $filter | sort -u >"$dir/allowed"
 
 mkdir -p "$dir/stack" "$dir/nginx"
 stack_start "$dir/stack" >"$dir/stack.log" 2>&1 || { sed 's/^/# /' "$dir/stack.log"; ops_fail "the stack did not start"; }
+# user: systemd runs the unit as User=imagereg; here root starts it, and
+# systemd-socket-activate passes no environment, so the file names the account.
 cat >"$dir/imagereg.conf" <<EOF
 dsn = $IMAGEREG_DSN
 key_file = $IMAGEREG_KEY_FILE
+user = ${IMAGEREG_USER:-}
 workers = 2
 cors_origins = https://console.example.com
 generation_file = $dir/generation

@@ -54,10 +54,13 @@ mkdir -p "$dir/stack" "$dir/nginx"
 stack_start "$dir/stack" >"$dir/stack.log" 2>&1 || { sed 's/^/# /' "$dir/stack.log"; ops_fail "the stack did not start"; }
 ops_note "stack up: $IMAGEREG_LOGS"
 
+# user: systemd runs the unit as User=imagereg; here root starts it, and
+# systemd-socket-activate passes no environment, so the file names the account.
 cat >"$dir/imagereg.conf" <<EOF
 # written by t_socket_activation
 dsn = $IMAGEREG_DSN
 key_file = $IMAGEREG_KEY_FILE
+user = ${IMAGEREG_USER:-}
 workers = 3
 log_level = info
 EOF
