@@ -33,7 +33,12 @@ static const struct statement {
 	/* Stamps last_used_at at most once a minute: repeating it is harmless. */
 	[STMT_TOKEN_CHECK] = { "token_check", 1, 1,
 		"SELECT name, scope FROM imagereg_token_check($1::bytea)" },
-	[STMT_HEALTH] = { "health", 0, 1, "SELECT 1" },
+	/*
+	 * A standby (in recovery) or a read-only session answers reads but no
+	 * write: after a failover a node that came back must not look healthy.
+	 */
+	[STMT_HEALTH] = { "health", 0, 1,
+		"SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'" },
 	[STMT_REGISTRY_CHECK_TARGET] = { "registry_check_target", 1, 1,
 		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
 		" FROM registry WHERE id = $1" },
