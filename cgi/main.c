@@ -76,6 +76,10 @@ static int load(struct serve_options *opts)
 	opts->cors_origins = cfg.cors_origins;
 	opts->check_timeout_ms = cfg.check_timeout_ms;
 	opts->check_allow_networks = cfg.check_allow_networks;
+	/* Not from the environment, so from the file: the responder's holds no admin setting. */
+	if (current.admin_dsn[0] != '\0' && getenv("IMAGEREG_ADMIN_DSN") == NULL)
+		log_warn("admin_dsn is set in the responder's configuration, which the responder and its group"
+			 " read; it belongs in %s, mode 0600, readable by the administrator only", CONFIG_ADMIN_PATH);
 	if (!opts->auth)
 		log_warn("authentication is OFF (auth = off): every client may read and write;"
 			 " only run this way behind nginx auth_request");
