@@ -143,6 +143,7 @@ INSTALL_SHARE = nginx/imagereg-location.conf nginx/imagereg-upstream.conf nginx/
 INSTALL_RENDERED = nginx/imagereg-console.conf.in
 INSTALL_UNITS = nginx/imagereg.socket nginx/imagereg.service.in
 INSTALL_SQL = $(wildcard sql/[0-9]*.sql) sql/CONSTRAINTS.txt
+INSTALL_SQL_FUNCTIONS = $(wildcard sql/functions/[0-9]*.sql)
 INSTALL_CONSOLE = nginx/console/index.html nginx/console/console.js nginx/console/console.css
 INSTALL_MAN = cgi/man/imagereg.1:man1 cgi/man/imagereg.conf.5:man5 cgi/man/imagereg-fcgi.8:man8
 # Every file install writes, relative to DESTDIR; uninstall removes exactly these.
@@ -150,6 +151,7 @@ INSTALLED = $(SBINDIR)/imagereg-fcgi $(BINDIR)/imagereg \
 	$(addprefix $(SHARE)/,$(notdir $(INSTALL_SHARE) $(INSTALL_RENDERED:.in=))) \
 	$(addprefix $(UNITDIR)/,$(notdir $(INSTALL_UNITS:.in=))) \
 	$(addprefix $(SHARE)/sql/,$(notdir $(INSTALL_SQL))) \
+	$(addprefix $(SHARE)/sql/functions/,$(notdir $(INSTALL_SQL_FUNCTIONS))) \
 	$(addprefix $(SHARE)/console/,$(notdir $(INSTALL_CONSOLE))) \
 	$(foreach m,$(INSTALL_MAN),$(MANDIR)/$(lastword $(subst :, ,$(m)))/$(notdir $(firstword $(subst :, ,$(m)))))
 
@@ -157,14 +159,15 @@ install:
 	@if [ "$$(cat cgi/install/PREFIX 2>/dev/null)" != '$(PREFIX)' ]; then \
 		rm -rf cgi/install && mkdir -p cgi/install && echo '$(PREFIX)' >cgi/install/PREFIX; fi
 	$(MAKE) BUILD=cgi/install SQLDIR=$(SHARE)/sql build
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/console \
-		$(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/sql/functions \
+		$(DESTDIR)$(SHARE)/console $(DESTDIR)$(UNITDIR)
 	install -m 0755 cgi/install/imagereg-fcgi $(DESTDIR)$(SBINDIR)/imagereg-fcgi
 	install -m 0755 cgi/install/imagereg $(DESTDIR)$(BINDIR)/imagereg
 	install -m 0644 $(INSTALL_SHARE) $(DESTDIR)$(SHARE)/
 	$(MAKE) -s render RENDER_DIR=$(DESTDIR)$(SHARE) RENDER_FILES='$(INSTALL_RENDERED)'
 	$(MAKE) -s render RENDER_DIR=$(DESTDIR)$(UNITDIR) RENDER_FILES='$(INSTALL_UNITS)'
 	install -m 0644 $(INSTALL_SQL) $(DESTDIR)$(SHARE)/sql/
+	install -m 0644 $(INSTALL_SQL_FUNCTIONS) $(DESTDIR)$(SHARE)/sql/functions/
 	install -m 0644 $(INSTALL_CONSOLE) $(DESTDIR)$(SHARE)/console/
 	for m in $(INSTALL_MAN); do \
 		install -d $(DESTDIR)$(MANDIR)/$${m#*:} && \
@@ -185,7 +188,7 @@ render:
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/console $(DESTDIR)$(SHARE) 2>/dev/null
+	-rmdir $(DESTDIR)$(SHARE)/sql/functions $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/console $(DESTDIR)$(SHARE) 2>/dev/null
 
 # The list install promises, one path per line (tests compare it with what appears).
 install-list:

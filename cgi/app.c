@@ -65,11 +65,14 @@ static int read_body(struct req *r)
 	}
 	buf[got] = '\0';
 	if (got < len) {
+		explicit_bzero(buf, (size_t)got);
 		free(buf);
 		resp_error(r, 400, "request body is shorter than its Content-Length");
 		return -1;
 	}
 	r->body = body_parse(buf, (size_t)got, err, sizeof err);
+	/* The raw body holds any credentials it sent. */
+	explicit_bzero(buf, (size_t)got);
 	free(buf);
 	if (r->body == NULL) {
 		resp_error(r, 400, "%s", err);
@@ -232,6 +235,7 @@ void app_handle(const struct req_io *io, const struct app *app)
 		resp_error(&r, 500, "internal error");
 	}
 out:
+	body_wipe_secrets(r.body);
 	json_object_put(r.body);
 	log_request(r.method, r.path, r.status, clock_us() - start, r.actor);
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-/* A token verdict is trusted this long, then checked (and stamped) again. */
+/* A token verdict is trusted at most this long (and cache_max_age), then checked and stamped again. */
 #define TOKEN_RECHECK_US (60 * 1000000LL)
 /* Direct-mapped by the first byte of the hash: bounded memory whatever clients send. */
 #define TOKEN_SLOTS 256
@@ -28,6 +28,8 @@ struct token_slot {
 struct cache {
 	struct db *db;
 	struct generation *gen;
+	int64_t max_age_us;             /* cache_max_age: the bound for writes nobody told us about */
+	int64_t registries_loaded_us;   /* when the list was read */
 	uint64_t seen[GEN__MAX];        /* the shared counters as cache_sync read them */
 	int registries_loaded;
 	uint64_t registries_gen;        /* counter value the registries were loaded under */
@@ -37,13 +39,16 @@ struct cache {
 };
 
 
-struct cache *cache_new(struct db *db, struct generation *gen)
+struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s)
 {
 	struct cache *c = calloc(1, sizeof *c);
 
 	if (c != NULL) {
 		c->db = db;
 		c->gen = gen;
+		c->max_age_us = (int64_t)(max_age_s > 0 ? max_age_s : 30) * 1000000;
+		if (c->max_age_us > TOKEN_RECHECK_US)
+			c->max_age_us = TOKEN_RECHECK_US;
 	}
 	return c;
 }
@@ -94,7 +99,12 @@ int cache_sync(struct cache *c)
 	/* Without shared counters another worker's write could be missed. */
 	if (c->gen == NULL)
 		changed = DB_CHANGED_ALL;
-	if ((changed & DB_CHANGED_REGISTRY) || c->seen[GEN_REGISTRY] != c->registries_gen)
+	/*
+	 * A write that fired no trigger (session_replication_role = replica,
+	 * disabled triggers, a restore) sends no notification: age is the bound.
+	 */
+	if ((changed & DB_CHANGED_REGISTRY) || c->seen[GEN_REGISTRY] != c->registries_gen ||
+	    (c->registries_loaded && clock_us() - c->registries_loaded_us > c->max_age_us))
 		forget_registries(c);
 	if ((changed & DB_CHANGED_TOKENS) || c->seen[GEN_TOKENS] != c->tokens_gen)
 		forget_tokens(c);
@@ -199,6 +209,7 @@ int cache_registries(struct cache *c, const struct registry_set **set, char *msg
 		status = 500;
 	} else {
 		c->registries_loaded = 1;
+		c->registries_loaded_us = clock_us();
 		c->registries_gen = c->seen[GEN_REGISTRY];
 	}
 	PQclear(res);
@@ -222,7 +233,7 @@ enum token_verdict cache_token(struct cache *c, const char *hash_bytea, char *na
 	const char *params[] = { hash_bytea };
 	PGresult *res;
 
-	if (strcmp(slot->hash, hash_bytea) != 0 || now - slot->checked_us > TOKEN_RECHECK_US) {
+	if (strcmp(slot->hash, hash_bytea) != 0 || now - slot->checked_us > c->max_age_us) {
 		res = db_exec(c->db, STMT_TOKEN_CHECK, params);
 		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 			PQclear(res);

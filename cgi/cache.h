@@ -45,8 +45,13 @@ struct registry_set {
 
 struct cache;
 
-/* gen may be NULL (plain CGI, or no counter file): then nothing outlives a request. */
-struct cache *cache_new(struct db *db, struct generation *gen);
+/*
+ * gen may be NULL (plain CGI, or no counter file): then nothing outlives a
+ * request.  max_age_s (cache_max_age) bounds how long the list and a token
+ * verdict are used without asking PostgreSQL, for writes that sent no
+ * notification; token verdicts are re-checked at least once a minute.
+ */
+struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s);
 void cache_free(struct cache *c);
 
 /*

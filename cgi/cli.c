@@ -28,7 +28,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: imagereg COMMAND ...\n"
 		"  migrate [--dir SQLDIR]            apply the numbered files of SQLDIR (default %s,\n"
-		"                                    or IMAGEREG_SQL_DIR) not yet in schema_migration\n"
+		"                                    or IMAGEREG_SQL_DIR) not yet in schema_migration, then\n"
+		"                                    every SQLDIR/functions file (functions, triggers, views)\n"
 		"  token create NAME --scope read|write\n"
 		"                                    make an API token; prints it once, stores its SHA-256\n"
 		"  token list                        names, scopes, creation, last use, revocation\n"
@@ -40,6 +41,8 @@ static void usage(FILE *out)
 		"                                    transaction (the current key is IMAGEREG_KEY_FILE)\n"
 		"  check [ID]                        check the registry (every registry without ID) as\n"
 		"                                    stored; one JSON result per line, exit 1 if one failed\n"
+		"  cache flush                       make every responder (every host) forget what it has\n"
+		"                                    cached, e.g. after writes that bypassed the triggers\n"
 		"Settings: /etc/imagereg/admin.conf (or IMAGEREG_ADMIN_CONFIG), then IMAGEREG_*;\n"
 		"database: admin_dsn (IMAGEREG_ADMIN_DSN), else dsn, else libpq's PG* environment.\n",
 		IMAGEREG_SQLDIR);
@@ -358,6 +361,25 @@ static int cmd_docker_config(PGconn *conn, const struct config *cfg, int argc, c
 }
 
 /*
+ * NOTIFY with a payload that names no table: every worker listening, on every
+ * host, forgets its list and token verdicts; main() then bumps this host's
+ * counters, so the workers here forget before their next request.
+ */
+static int cmd_cache(PGconn *conn, const struct config *cfg, int argc, char **argv)
+{
+	(void)cfg;
+	(void)argv;
+	if (argc != 1 || strcmp(argv[0], "flush") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (admin_command(conn, "SELECT pg_notify('imagereg_change', 'flush')", 0, NULL) < 0)
+		return 1;
+	printf("cache flush sent to every responder\n");
+	return 0;
+}
+
+/*
  * One line per command: its word, what runs it (arguments after the word)
  * and which responder caches what it changes makes stale.
  */
@@ -372,6 +394,7 @@ static const struct command {
 	{ "docker-config", cmd_docker_config, 0 },
 	{ "key", cmd_key, 1 << GEN_REGISTRY },
 	{ "check", cmd_check, 0 },
+	{ "cache", cmd_cache, 1 << GEN_REGISTRY | 1 << GEN_TOKENS },
 };
 
 /*

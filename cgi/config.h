@@ -18,6 +18,8 @@ struct config {
 	int max_body;               /* max_body, IMAGEREG_MAX_BODY: bytes */
 	int statement_timeout_ms;   /* statement_timeout, IMAGEREG_STATEMENT_TIMEOUT */
 	int connect_timeout_s;      /* connect_timeout, IMAGEREG_CONNECT_TIMEOUT */
+	int lock_timeout_ms;        /* lock_timeout, IMAGEREG_LOCK_TIMEOUT */
+	int cache_max_age_s;        /* cache_max_age, IMAGEREG_CACHE_MAX_AGE */
 	const char *log_level;      /* log_level, IMAGEREG_LOG_LEVEL */
 	const char *auth;           /* auth, IMAGEREG_AUTH: "on", or "off" behind nginx auth_request */
 	const char *cors_origins;   /* cors_origins, IMAGEREG_CORS_ORIGINS: space-separated */

@@ -232,6 +232,9 @@ char *open_from_bytea(const struct seal_key *key, const char *aad, const char *b
 	return plain;
 fail:
 	free(blob);
+	/* A failed tag check has already written unauthenticated plaintext here. */
+	if (plain != NULL)
+		OPENSSL_cleanse(plain, len);
 	free(plain);
 	return NULL;
 }

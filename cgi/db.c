@@ -111,7 +111,7 @@ static void log_notice(void *arg, const char *message)
 /* Opens a connection, sets session limits and prepares every statement. */
 static int db_connect(struct db *db)
 {
-	char timeout[16], stmt_timeout[16];
+	char timeout[16], stmt_timeout[16], lock_timeout[16];
 	const char *keys[4] = { "connect_timeout", "application_name", NULL, NULL };
 	const char *vals[4] = { timeout, "imagereg", NULL, NULL };
 	PGresult *res;
@@ -134,9 +134,11 @@ static int db_connect(struct db *db)
 	}
 	PQsetNoticeProcessor(db->conn, log_notice, NULL);
 	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opts.statement_timeout_ms);
-	const char *p[1] = { stmt_timeout };
+	snprintf(lock_timeout, sizeof lock_timeout, "%d", db->opts.lock_timeout_ms > 0 ? db->opts.lock_timeout_ms : 1000);
+	const char *p[2] = { stmt_timeout, lock_timeout };
 	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false),"
-			   " set_config('TimeZone', 'UTC', false)", 1, NULL, p, NULL, NULL, 0);
+			   " set_config('lock_timeout', $2, false), set_config('TimeZone', 'UTC', false)",
+			   2, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto fail;
 	PQclear(res);
@@ -286,6 +288,14 @@ int db_error_status(const PGresult *res, char *msg, size_t msgsize)
 	if (strncmp(state, "22", 2) == 0) {
 		snprintf(msg, msgsize, "request contains a value the database refuses");
 		return 400;
+	}
+	/*
+	 * lock_timeout: a writer (a DBA's open transaction, most likely) holds
+	 * the registry write lock or the row.  Not an outage: say who is in the way.
+	 */
+	if (strcmp(state, "55P03") == 0) {
+		snprintf(msg, msgsize, "another transaction holds the registry write lock; try again shortly");
+		return 503;
 	}
 	/* Connection problems, shutdown, timeouts: try again later. */
 	if (strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||

@@ -24,6 +24,7 @@ struct db_options {
 	const char *dsn;          /* libpq conninfo; NULL or "" uses PG* defaults */
 	int connect_timeout_s;    /* libpq connect_timeout unless the dsn sets one */
 	int statement_timeout_ms; /* SET statement_timeout for the session */
+	int lock_timeout_ms;      /* SET lock_timeout: the longest wait for the registry write lock */
 };
 
 /* Makes a handle; does not connect yet.  Free with db_free. */
@@ -55,7 +56,9 @@ PGresult *db_exec(struct db *db, enum stmt s, const char *const *params);
 
 /*
  * Maps a failed result to an HTTP status and a client-safe description,
- * by SQLSTATE and constraint name, never by message text.
+ * by SQLSTATE and constraint name, never by message text.  503 means "try
+ * again": the database is away, or (55P03) another transaction holds the
+ * registry write lock past lock_timeout.
  */
 int db_error_status(const PGresult *res, char *msg, size_t msgsize);
 

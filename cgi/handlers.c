@@ -21,14 +21,17 @@
 /* Longest Idempotency-Key (registry_idempotency_key_shape). */
 #define IDEMPOTENCY_KEY_MAX 128
 
-/* Answers for a failed or missing result: 503, a named 400, or 500. */
+/* Every 503 says when to come back: the causes (an outage, a held lock) pass in seconds. */
+#define RETRY_AFTER "Retry-After: 1\r\n"
+
+/* Answers for a failed or missing result: 503 with Retry-After, a named 400, or 500. */
 static void reply_db_error(struct req *r, const PGresult *res)
 {
 	char msg[256];
 	int status;
 
 	if (res == NULL) {
-		resp_error(r, 503, "database unavailable, try again later");
+		resp_error_h(r, 503, RETRY_AFTER, "database unavailable, try again later");
 		return;
 	}
 	status = db_error_status(res, msg, sizeof msg);
@@ -36,7 +39,7 @@ static void reply_db_error(struct req *r, const PGresult *res)
 		log_error("%s %s: database error %s: %s", r->method, r->path,
 			  PQresultErrorField(res, PG_DIAG_SQLSTATE),
 			  PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
-	resp_error(r, status, "%s", msg);
+	resp_error_h(r, status, status == 503 ? RETRY_AFTER : NULL, "%s", msg);
 }
 
 int result_ok(struct req *r, const PGresult *res, ExecStatusType want)

@@ -77,10 +77,6 @@ void h_registry_validate(struct req *r)
 	resp_json(r, 200, NULL, obj);
 	json_object_put(obj);
 out:
-	if (in.access_key)
-		explicit_bzero(in.access_key, strlen(in.access_key));
-	if (in.secret_key)
-		explicit_bzero(in.secret_key, strlen(in.secret_key));
 	registry_input_free(&in);
 }
 

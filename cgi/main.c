@@ -70,6 +70,8 @@ static int load(struct serve_options *opts)
 	opts->db.dsn = cfg.dsn;
 	opts->db.connect_timeout_s = cfg.connect_timeout_s;
 	opts->db.statement_timeout_ms = cfg.statement_timeout_ms;
+	opts->db.lock_timeout_ms = cfg.lock_timeout_ms;
+	opts->cache_max_age_s = cfg.cache_max_age_s;
 	opts->key = &key;
 	opts->auth = strcmp(cfg.auth, "on") == 0;
 	opts->max_body = cfg.max_body;

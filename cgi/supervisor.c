@@ -18,13 +18,14 @@
 
 static volatile sig_atomic_t stop_requested, reload_requested, reopen_requested;
 
+/* SIGCHLD only has to end sigsuspend(); waitpid finds out which child went. */
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload_requested = 1;
 	else if (sig == SIGUSR1)
 		reopen_requested = 1;
-	else
+	else if (sig != SIGCHLD)
 		stop_requested = 1;
 }
 
@@ -41,6 +42,7 @@ static pid_t spawn(int listen_fd, const struct serve_options *opts, pid_t parent
 		return pid;
 	/* A worker never outlives its supervisor (fcgiwrap's orphans). */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	signal(SIGCHLD, SIG_DFL);
 	if (getppid() != parent)
 		_exit(0);
 	/*
@@ -99,11 +101,38 @@ static void reap_all(struct slot *slots, int n)
 	}
 }
 
+/* Forgets a worker that exited; logs why and slows a crash loop down. */
+static void reaped(struct slot *slots, int n, pid_t pid, int status)
+{
+	for (int i = 0; i < n; i++) {
+		if (slots[i].pid != pid)
+			continue;
+		slots[i].pid = 0;
+		if (stop_requested)
+			return;
+		if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
+			log_warn("worker %ld killed by signal %d, restarting", (long)pid, WTERMSIG(status));
+		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			log_warn("worker %ld exited with status %d, restarting", (long)pid, WEXITSTATUS(status));
+		/* A worker that dies at once would otherwise fork in a tight loop. */
+		if (time(NULL) - slots[i].started < 1 &&
+		    !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) &&
+		    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			sleep(1);
+	}
+}
+
+/*
+ * The loop runs with SIGTERM, SIGINT, SIGHUP and SIGCHLD blocked and waits in
+ * sigsuspend(), which unblocks them and sleeps in one step: a signal that
+ * arrives after the flags were tested is not lost until some worker happens
+ * to exit (the window a test-then-waitpid loop has), it ends the wait at once.
+ */
 int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn reload)
 {
 	struct sigaction sa;
 	struct slot *slots = calloc((size_t)workers, sizeof *slots);
-	sigset_t block, old;
+	sigset_t block, waiting;
 	pid_t self = getpid();
 
 	if (slots == NULL)
@@ -111,11 +140,11 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: waitpid must return when a signal arrives. */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	sigemptyset(&block);
@@ -123,16 +152,24 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGCHLD);
+	/* Children inherit the block: a worker unblocks once its own handlers are in place. */
+	sigprocmask(SIG_BLOCK, &block, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	sigdelset(&waiting, SIGHUP);
+	sigdelset(&waiting, SIGUSR1);
+	sigdelset(&waiting, SIGCHLD);
 
 	log_info("supervisor started with %d workers", workers);
 	while (!stop_requested) {
-		/* Start whatever slot is empty; signals wait until the child set its handlers. */
+		int status, acted = 0;
+		pid_t pid;
+
 		for (int i = 0; i < workers && !stop_requested; i++) {
 			if (slots[i].pid > 0)
 				continue;
-			sigprocmask(SIG_BLOCK, &block, &old);
 			slots[i].pid = spawn(listen_fd, opts, self);
-			sigprocmask(SIG_SETMASK, &old, NULL);
 			if (slots[i].pid < 0) {
 				log_error("fork failed: %s", strerror(errno));
 				slots[i].pid = 0;
@@ -152,12 +189,14 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 		}
 		if (reopen_requested && !reload_requested) {
 			reopen_requested = 0;
+			acted = 1;
 			log_info("SIGUSR1: log reopened, replacing workers");
 			signal_all(slots, workers, SIGTERM);
 		}
 		if (reload_requested) {
 			reload_requested = 0;
 			reopen_requested = 0;
+			acted = 1;
 			if (reload != NULL && reload(opts) < 0) {
 				log_error("SIGHUP: reload failed, keeping the running workers and settings");
 			} else {
@@ -165,32 +204,18 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 				signal_all(slots, workers, SIGTERM);
 			}
 		}
-		int status;
-		pid_t pid = waitpid(-1, &status, 0);
-
-		if (pid < 0)
-			continue;       /* EINTR: a signal to act on */
-		for (int i = 0; i < workers; i++) {
-			if (slots[i].pid != pid)
-				continue;
-			slots[i].pid = 0;
-			if (stop_requested)
-				break;
-			if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
-				log_warn("worker %ld killed by signal %d, restarting", (long)pid, WTERMSIG(status));
-			else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-				log_warn("worker %ld exited with status %d, restarting", (long)pid, WEXITSTATUS(status));
-			/* A worker that dies at once would otherwise fork in a tight loop. */
-			if (time(NULL) - slots[i].started < 1 &&
-			    !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) &&
-			    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-				sleep(1);
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			reaped(slots, workers, pid, status);
+			acted = 1;
 		}
+		if (!acted && !stop_requested)
+			sigsuspend(&waiting);
 	}
 	log_info("stopping: waiting for workers to finish their requests");
 	signal_all(slots, workers, SIGTERM);
 	reap_all(slots, workers);
 	free(slots);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
 	log_info("stopped");
 	return 0;
 }

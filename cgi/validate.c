@@ -19,17 +19,18 @@ static const struct field_rule {
 	size_t offset;          /* into struct registry_input */
 	size_t max_len;         /* bytes, after trimming */
 	int trim;               /* strip surrounding white space */
+	int secret;             /* wiped before its memory is freed */
 } field_rules[] = {
-	{ "registry_id", FIELD_STRING, offsetof(struct registry_input, registry_id), 64, 0 },
-	{ "address", FIELD_STRING, offsetof(struct registry_input, address), MAX_ADDRESS, 1 },
-	{ "provider", FIELD_STRING, offsetof(struct registry_input, provider), 32, 0 },
-	{ "namespace", FIELD_STRING, offsetof(struct registry_input, namespace), MAX_NAMESPACE, 1 },
-	{ "region", FIELD_STRING, offsetof(struct registry_input, region), MAX_REGION, 1 },
-	{ "access_key", FIELD_STRING, offsetof(struct registry_input, access_key), MAX_ACCESS_KEY, 0 },
-	{ "secret_key", FIELD_STRING, offsetof(struct registry_input, secret_key), MAX_SECRET_KEY, 0 },
-	{ "tls_cert", FIELD_STRING, offsetof(struct registry_input, tls_cert), MAX_TLS_CERT, 0 },
-	{ "is_default", FIELD_BOOL, offsetof(struct registry_input, is_default), 0, 0 },
-	{ "enable_tls", FIELD_BOOL, offsetof(struct registry_input, enable_tls), 0, 0 },
+	{ "registry_id", FIELD_STRING, offsetof(struct registry_input, registry_id), 64, 0, 0 },
+	{ "address", FIELD_STRING, offsetof(struct registry_input, address), MAX_ADDRESS, 1, 0 },
+	{ "provider", FIELD_STRING, offsetof(struct registry_input, provider), 32, 0, 0 },
+	{ "namespace", FIELD_STRING, offsetof(struct registry_input, namespace), MAX_NAMESPACE, 1, 0 },
+	{ "region", FIELD_STRING, offsetof(struct registry_input, region), MAX_REGION, 1, 0 },
+	{ "access_key", FIELD_STRING, offsetof(struct registry_input, access_key), MAX_ACCESS_KEY, 0, 1 },
+	{ "secret_key", FIELD_STRING, offsetof(struct registry_input, secret_key), MAX_SECRET_KEY, 0, 1 },
+	{ "tls_cert", FIELD_STRING, offsetof(struct registry_input, tls_cert), MAX_TLS_CERT, 0, 0 },
+	{ "is_default", FIELD_BOOL, offsetof(struct registry_input, is_default), 0, 0, 0 },
+	{ "enable_tls", FIELD_BOOL, offsetof(struct registry_input, enable_tls), 0, 0, 0 },
 };
 
 static const char *const providers[] = {
@@ -341,7 +342,22 @@ void registry_input_free(struct registry_input *in)
 		if (field_rules[i].kind == FIELD_STRING) {
 			char **slot = (char **)((char *)in + field_rules[i].offset);
 
+			if (field_rules[i].secret && *slot != NULL)
+				explicit_bzero(*slot, strlen(*slot));
 			free(*slot);
 			*slot = NULL;
 		}
+}
+
+void body_wipe_secrets(struct json_object *body)
+{
+	for (size_t i = 0; body != NULL && i < sizeof field_rules / sizeof field_rules[0]; i++) {
+		struct json_object *v;
+
+		if (!field_rules[i].secret || !json_object_object_get_ex(body, field_rules[i].name, &v) ||
+		    !json_object_is_type(v, json_type_string))
+			continue;
+		/* json-c hands out its own copy read-only; it is ours to clear before it is freed. */
+		explicit_bzero((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
+	}
 }

@@ -51,7 +51,11 @@ struct json_object *body_parse(const char *buf, size_t len, char *err, size_t er
 int registry_input_parse(struct json_object *body, enum input_mode mode,
 			 struct registry_input *in, char *err, size_t errsize);
 
+/* Frees the strings of *in, wiping the credentials first. */
 void registry_input_free(struct registry_input *in);
+
+/* Zeroes the access_key and secret_key strings inside a parsed body (NULL is fine) before it is freed. */
+void body_wipe_secrets(struct json_object *body);
 
 /* 1 when s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates). */
 int utf8_valid(const char *s, size_t len);

@@ -67,7 +67,7 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 		return 1;
 	}
 	app.db = db_new(&opts->db);
-	app.cache = app.db ? cache_new(app.db, opts->gen) : NULL;
+	app.cache = app.db ? cache_new(app.db, opts->gen, opts->cache_max_age_s) : NULL;
 	if (app.cache == NULL) {
 		log_error("out of memory");
 		db_free(app.db);
@@ -120,7 +120,7 @@ int worker_run_cgi(const struct serve_options *opts)
 			   .check_timeout_ms = opts->check_timeout_ms,
 			   .check_allow_networks = opts->check_allow_networks };
 	/* One request: nothing to share, so no counters. */
-	app.cache = app.db ? cache_new(app.db, NULL) : NULL;
+	app.cache = app.db ? cache_new(app.db, NULL, opts->cache_max_age_s) : NULL;
 	if (app.cache == NULL) {
 		db_free(app.db);
 		return 1;

@@ -39,7 +39,7 @@
 -- a DBA in psql). Every writing statement first takes the transaction-level advisory lock
 -- 7596835243155416423 (= 0x696d616765726567, the ASCII bytes of "imagereg"), so registry writers run one after the
 -- other. Setting is_default = true on a row moves the default there; setting it to false on the default is
--- ignored; deleting the default promotes the oldest remaining row. See the trigger functions below for the details.
+-- ignored; deleting the default promotes the oldest remaining row. See sql/functions/2*.sql for the details.
 
 CREATE TABLE schema_migration (
 	version    text        NOT NULL,
@@ -69,26 +69,10 @@ CREATE SEQUENCE registry_id_counter
 COMMENT ON SEQUENCE registry_id_counter IS
 	'3-byte counter (0..16777215, wraps around) that forms the last 6 hex digits of registry ids made by imagereg_object_id(). Wrapping is harmless: the id also holds the time and 5 random bytes.';
 
--- Mongo's ObjectID layout, because Zadig's clients have stored and compare such ids (registry_id). The random part
--- takes bytes 0-4 of a version-4 UUID: its fixed version and variant bits sit in bytes 6 and 8.
--- SET search_path FROM CURRENT freezes the schema found at migration time, so the function (and the triggers below)
--- find their sequence and table also in sessions with another search_path, e.g. pg_restore's empty one.
-CREATE FUNCTION imagereg_object_id() RETURNS text
-	LANGUAGE sql
-	VOLATILE
-	SET search_path FROM CURRENT
-AS $$
-	SELECT lpad(to_hex(floor(extract(epoch FROM clock_timestamp()))::bigint & 4294967295), 8, '0')
-	    || encode(substring(uuid_send(gen_random_uuid()) FROM 1 FOR 5), 'hex')
-	    || lpad(to_hex(nextval('registry_id_counter')), 6, '0')
-$$;
-
-COMMENT ON FUNCTION imagereg_object_id() IS
-	'New registry id shaped like a MongoDB ObjectID: 24 lowercase hex digits = 4-byte big-endian Unix time in seconds (8 hex) + 5 random bytes from gen_random_uuid() (10 hex) + the next value of registry_id_counter (6 hex). Default of registry.id.';
-
+-- The id default, imagereg_object_id(), is set by sql/functions/10_imagereg_object_id.sql.
 
 CREATE TABLE registry (
-	id         text        NOT NULL DEFAULT imagereg_object_id(),
+	id         text        NOT NULL,
 	address    text        NOT NULL,
 	provider   text        NOT NULL,
 	namespace  text        NOT NULL DEFAULT '',
@@ -194,157 +178,5 @@ COMMENT ON INDEX registry_oldest_first IS
 	'Oldest-first order, used by the list endpoint and by registry_settle_default to pick the row promoted to default.';
 
 
--- (a) One writer at a time. A transaction-level advisory lock, taken before the statement touches any row, orders all
--- registry writers: a trigger that waited for it sees the other writer's committed rows in its next query (READ
--- COMMITTED takes a fresh snapshot per statement), so two concurrent "make X default" both succeed, and "delete the
--- default" cannot deadlock with "delete the row that would be promoted" (see FIELD-NOTES). Readers do not take it.
--- A transaction that locks registry rows with SELECT ... FOR UPDATE before its first write can still deadlock with
--- a writer: write first, or take the lock yourself.
-CREATE FUNCTION registry_lock_writers() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path FROM CURRENT
-AS $$
-BEGIN
-	PERFORM pg_advisory_xact_lock(7596835243155416423);  -- 0x696d616765726567, ASCII "imagereg"
-	RETURN NULL;
-END
-$$;
-
-COMMENT ON FUNCTION registry_lock_writers() IS
-	'Trigger function of registry_serialize_writers: takes the transaction-level advisory lock 7596835243155416423 (0x696d616765726567, ASCII "imagereg"), held until commit or rollback. Seen in pg_locks as locktype advisory, classid 1768776039, objid 1701995879, objsubid 1.';
-
-CREATE TRIGGER registry_serialize_writers
-	BEFORE INSERT OR UPDATE OR DELETE ON registry
-	FOR EACH STATEMENT
-	EXECUTE FUNCTION registry_lock_writers();
-
-COMMENT ON TRIGGER registry_serialize_writers ON registry IS
-	'Before every INSERT, UPDATE or DELETE statement (also COPY and statements touching no row), waits for the registry writer lock so that registry writers run one after the other.';
-
-
--- Which writes are "our own"? The triggers below issue UPDATEs on registry themselves (clear the old default,
--- promote a row). Those must pass the rules that stop users from un-defaulting the default. They are recognised by
--- pg_trigger_depth() > 1: it needs no state that could be left behind or that a client could switch on with
--- SET imagereg.something = on, and it cannot be forgotten on an error path. The limit: an UPDATE of registry issued
--- from some other table's trigger would count as internal too. No such trigger exists; if one is ever added, switch
--- to a transaction-local flag set around our own UPDATEs.
-
--- (b) Insert: a row inserted with is_default = true takes the default from the others at once (so INSERT ...
--- RETURNING is_default is accurate); a row inserted while no row is default becomes the default: the first row
--- of an empty table, or the first row after something (a DBA with triggers disabled) left the table without one.
--- Clearing here is safe for multi-row INSERTs because an INSERT never comes back to rows it has passed. The row with
--- NEW.id is spared: in INSERT ... ON CONFLICT (id) DO UPDATE on the current default, touching it here would make the
--- update part fail with 21000 "cannot affect row a second time"; the update part follows the UPDATE rules below.
-CREATE FUNCTION registry_before_insert() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path FROM CURRENT
-AS $$
-BEGIN
-	IF NEW.is_default THEN
-		UPDATE registry SET is_default = false WHERE is_default AND id <> NEW.id;
-	ELSIF NOT NEW.is_default AND NOT EXISTS (SELECT 1 FROM registry WHERE is_default) THEN
-		NEW.is_default := true;   -- (a NULL is left alone for the NOT NULL check to refuse)
-	END IF;
-	RETURN NEW;
-END
-$$;
-
-COMMENT ON FUNCTION registry_before_insert() IS
-	'Trigger function of registry_before_insert: if the new row asks to be default, clears is_default on every other row; if no row is default yet, makes the new row the default.';
-
-CREATE TRIGGER registry_before_insert
-	BEFORE INSERT ON registry
-	FOR EACH ROW
-	EXECUTE FUNCTION registry_before_insert();
-
-COMMENT ON TRIGGER registry_before_insert ON registry IS
-	'Before each inserted row: a row inserted with is_default = true becomes the only default; the first row of a table without a default becomes the default.';
-
-
--- (c) Update. A BEFORE ROW trigger cannot clear the old default itself: if the same statement has yet to reach that
--- row (UPDATE registry SET is_default = true, over all rows), PostgreSQL stops the statement with SQLSTATE 27000
--- "tuple to be updated was already modified by an operation triggered by the current command". So a row that asks
--- to become default is written with is_default = false, its id is noted in the transaction-local setting
--- imagereg.pending_default, and registry_settle_default moves the default there when the statement has finished.
--- If one statement asks for several rows, the last one the statement processed wins (PostgreSQL does not define
--- that order). Internal UPDATEs (pg_trigger_depth() > 1, see above) pass unchanged apart from updated_at.
-CREATE FUNCTION registry_before_update() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path FROM CURRENT
-AS $$
-BEGIN
-	IF NEW.id IS DISTINCT FROM OLD.id THEN
-		RAISE EXCEPTION 'registry id cannot be changed'
-			USING ERRCODE = 'check_violation',
-			      CONSTRAINT = 'registry_id_immutable',
-			      TABLE = TG_TABLE_NAME,
-			      SCHEMA = TG_TABLE_SCHEMA,
-			      COLUMN = 'id',
-			      DETAIL = format('The row with id %s was asked to take id %s.', OLD.id, NEW.id),
-			      HINT = 'Insert a new row and delete the old one instead.';
-	END IF;
-	NEW.created_at := OLD.created_at;
-	NEW.updated_at := clock_timestamp();
-
-	IF pg_trigger_depth() > 1 THEN
-		RETURN NEW;
-	END IF;
-	IF OLD.is_default AND NOT NEW.is_default THEN
-		NEW.is_default := true;
-	ELSIF NEW.is_default AND NOT OLD.is_default THEN
-		NEW.is_default := false;
-		PERFORM set_config('imagereg.pending_default', NEW.id, true);
-	END IF;
-	RETURN NEW;
-END
-$$;
-
-COMMENT ON FUNCTION registry_before_update() IS
-	'Trigger function of registry_before_update: refuses a change of id (SQLSTATE 23514, constraint registry_id_immutable), keeps created_at, sets updated_at to clock_timestamp(), ignores is_default = false on the default, and hands is_default = true on another row to registry_settle_default through the transaction-local setting imagereg.pending_default.';
-
-CREATE TRIGGER registry_before_update
-	BEFORE UPDATE ON registry
-	FOR EACH ROW
-	EXECUTE FUNCTION registry_before_update();
-
-COMMENT ON TRIGGER registry_before_update ON registry IS
-	'Before each updated row: id cannot change, created_at stays, updated_at is bumped, un-defaulting the default is ignored, a request to become default is carried out when the statement ends.';
-
-
--- (d) After each top-level UPDATE or DELETE statement: carry out a pending "make X default" (clear first, then set:
--- in one UPDATE the unique index could see two defaults between rows), then, if rows remain and none is default
--- (the default was deleted), promote the oldest. Internal statements (depth > 1) skip this: the clearing UPDATE
--- would otherwise promote the oldest row between our two steps.
-CREATE FUNCTION registry_settle_default() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path FROM CURRENT
-AS $$
-DECLARE
-	pending text := nullif(current_setting('imagereg.pending_default', true), '');
-BEGIN
-	IF pg_trigger_depth() > 1 THEN
-		RETURN NULL;
-	END IF;
-	IF pending IS NOT NULL THEN
-		PERFORM set_config('imagereg.pending_default', '', true);
-		UPDATE registry SET is_default = false WHERE is_default AND id <> pending;
-		UPDATE registry SET is_default = true WHERE id = pending AND NOT is_default;
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM registry WHERE is_default) THEN
-		UPDATE registry SET is_default = true
-		WHERE id = (SELECT id FROM registry ORDER BY created_at, id LIMIT 1);
-	END IF;
-	RETURN NULL;
-END
-$$;
-
-COMMENT ON FUNCTION registry_settle_default() IS
-	'Trigger function of registry_settle_default: moves the default to the row named in imagereg.pending_default (set by registry_before_update), then makes the oldest row (created_at, id) the default if rows remain and none is.';
-
-CREATE TRIGGER registry_settle_default
-	AFTER UPDATE OR DELETE ON registry
-	FOR EACH STATEMENT
-	EXECUTE FUNCTION registry_settle_default();
-
-COMMENT ON TRIGGER registry_settle_default ON registry IS
-	'After every top-level UPDATE or DELETE statement: moves the default to the row an UPDATE asked for, and promotes the oldest remaining row when the default was deleted.';
+-- The triggers that keep these rules (registry_serialize_writers, registry_before_insert, registry_before_update,
+-- registry_settle_default) and their functions are in sql/functions/2*.sql, the one current text of each.

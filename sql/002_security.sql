@@ -68,20 +68,7 @@ COMMENT ON CONSTRAINT registry_access_key_sealed_envelope ON registry IS
 COMMENT ON CONSTRAINT registry_secret_key_sealed_envelope ON registry IS
 	'secret_key_sealed is NULL or a version-1 envelope of 37 to 4133 bytes. Client message: secret_key could not be stored.';
 
-CREATE FUNCTION imagereg_sealed_key_id(sealed bytea) RETURNS text
-	LANGUAGE sql IMMUTABLE STRICT
-AS $$ SELECT encode(substring(sealed FROM 2 FOR 8), 'hex') $$;
-
-COMMENT ON FUNCTION imagereg_sealed_key_id(bytea) IS
-	'Key id (16 hex digits) of a sealed credential: which at-rest key sealed it. E.g. SELECT imagereg_sealed_key_id(secret_key_sealed), count(*) FROM registry GROUP BY 1.';
-
--- The host of an address, lower case, without port: the thing stored credentials are sent to.
-CREATE FUNCTION imagereg_address_host(address text) RETURNS text
-	LANGUAGE sql IMMUTABLE STRICT
-AS $$ SELECT lower(substring(address FROM '^[A-Za-z]+://(\[[^]]*\]|[^/?#:]+)')) $$;
-
-COMMENT ON FUNCTION imagereg_address_host(text) IS
-	'Host part of a registry address, lower case, without scheme, port or path. A PUT that changes it without a new secret_key clears the stored credentials.';
+-- imagereg_sealed_key_id() and imagereg_address_host(): sql/functions/3*.sql.
 
 
 CREATE TABLE api_token (
@@ -124,28 +111,7 @@ COMMENT ON INDEX api_token_pkey IS 'Unique index behind api_token_pkey.';
 COMMENT ON INDEX api_token_name_unique IS 'Unique index behind api_token_name_unique: lookups by name (revoke, list).';
 COMMENT ON INDEX api_token_hash_unique IS 'Unique index behind api_token_hash_unique: the lookup of every authenticated request.';
 
--- SECURITY DEFINER: the responder may check a token and stamp last_used_at, but never read token hashes or names
--- of other tokens. search_path is pinned so the definer's rights cannot be borrowed through a planted function.
-CREATE FUNCTION imagereg_token_check(p_hash bytea) RETURNS TABLE (name text, scope text)
-	LANGUAGE plpgsql SECURITY DEFINER
-	SET search_path FROM CURRENT
-AS $$
-BEGIN
-	RETURN QUERY
-		UPDATE api_token t SET last_used_at = clock_timestamp()
-		WHERE t.token_hash = p_hash AND t.revoked_at IS NULL
-		  AND (t.last_used_at IS NULL OR t.last_used_at < clock_timestamp() - interval '1 minute')
-		RETURNING t.name, t.scope;
-	IF NOT FOUND THEN
-		RETURN QUERY
-			SELECT t.name, t.scope FROM api_token t
-			WHERE t.token_hash = p_hash AND t.revoked_at IS NULL;
-	END IF;
-END
-$$;
-
-COMMENT ON FUNCTION imagereg_token_check(bytea) IS
-	'Name and scope of the valid (not revoked) token with this SHA-256, or no row. Stamps last_used_at at most once a minute. The only way imagereg_app reaches api_token.';
+-- imagereg_token_check(), the responder's only way to this table: sql/functions/40_imagereg_token_check.sql.
 
 
 CREATE TABLE registry_audit (
@@ -179,146 +145,12 @@ COMMENT ON INDEX registry_audit_pkey IS 'Unique index behind registry_audit_pkey
 CREATE INDEX registry_audit_by_registry ON registry_audit (registry_id, id);
 COMMENT ON INDEX registry_audit_by_registry IS 'History of one registry, oldest first.';
 
--- Column names as the API calls them; the sealed columns are reported as the fields a client sent.
-CREATE FUNCTION registry_audit_row() RETURNS trigger
-	LANGUAGE plpgsql SECURITY DEFINER
-	SET search_path FROM CURRENT
-AS $$
-DECLARE
-	actor text := coalesce(nullif(current_setting('imagereg.actor', true), ''), 'sql:' || session_user);
-	rid text;
-	fields text[];
-BEGIN
-	IF TG_OP = 'DELETE' THEN
-		rid := OLD.id;
-		fields := '{}';
-	ELSE
-		rid := NEW.id;
-		SELECT coalesce(array_agg(CASE n.key
-				WHEN 'access_key_sealed' THEN 'access_key'
-				WHEN 'secret_key_sealed' THEN 'secret_key'
-				WHEN 'id' THEN 'registry_id'
-				ELSE n.key END ORDER BY n.key), '{}')
-		  INTO fields
-		  FROM jsonb_each(to_jsonb(NEW)) n
-		 WHERE n.key NOT IN ('updated_at', 'created_at', 'credentials_updated_at')
-		   AND CASE WHEN TG_OP = 'INSERT' THEN n.value <> 'null'::jsonb
-		            ELSE n.value IS DISTINCT FROM to_jsonb(OLD) -> n.key END;
-	END IF;
-	-- The default moves in two steps inside one statement; fold them into the row already written.
-	IF TG_OP <> 'DELETE' THEN
-		UPDATE registry_audit a
-		   SET changed_fields = ARRAY(SELECT DISTINCT f FROM unnest(a.changed_fields || fields) f ORDER BY f)
-		 WHERE a.txid = txid_current() AND a.registry_id = rid AND a.operation <> 'delete';
-		IF FOUND THEN
-			RETURN NULL;
-		END IF;
-	END IF;
-	INSERT INTO registry_audit (actor, operation, registry_id, changed_fields)
-	VALUES (actor, lower(TG_OP), rid, fields);
-	RETURN NULL;
-END
-$$;
-
-COMMENT ON FUNCTION registry_audit_row() IS
-	'Trigger function of registry_audit: records actor, operation, registry id and changed field names; merges further changes to the same registry in the same transaction into its row. SECURITY DEFINER so writers need no privilege on registry_audit and cannot forge it.';
-
-CREATE TRIGGER registry_audit
-	AFTER INSERT OR UPDATE OR DELETE ON registry
-	FOR EACH ROW
-	EXECUTE FUNCTION registry_audit_row();
-
-COMMENT ON TRIGGER registry_audit ON registry IS
-	'After each inserted, updated or deleted row: one audit row per registry per transaction.';
+-- The trigger registry_audit and its function registry_audit_row(): sql/functions/50_registry_audit_row.sql.
+-- The write functions imagereg_registry_*: sql/functions/7*.sql.
 
 
--- The responder's writes, one round trip each. Each names its actor for the audit trigger (transaction-local, so it
--- ends with the statement), and takes the writer lock first so its row lock comes after it, as for every writer.
-CREATE FUNCTION imagereg_registry_create(
-	p_actor text, p_address text, p_provider text, p_region text, p_namespace text, p_is_default boolean,
-	p_access_key bytea, p_secret_key bytea, p_enable_tls boolean, p_tls_cert text) RETURNS text
-	LANGUAGE plpgsql
-	SET search_path FROM CURRENT
-AS $$
-DECLARE
-	new_id text;
-BEGIN
-	PERFORM set_config('imagereg.actor', p_actor, true);
-	INSERT INTO registry (address, provider, region, namespace, is_default, access_key_sealed, secret_key_sealed,
-	                      credentials_updated_at, enable_tls, tls_cert)
-	VALUES (p_address, p_provider, coalesce(p_region, ''), coalesce(p_namespace, ''), p_is_default,
-	        p_access_key, p_secret_key,
-	        CASE WHEN p_access_key IS NOT NULL OR p_secret_key IS NOT NULL THEN clock_timestamp() END,
-	        p_enable_tls, p_tls_cert)
-	RETURNING id INTO new_id;
-	RETURN new_id;
-END
-$$;
-
-COMMENT ON FUNCTION imagereg_registry_create(text, text, text, text, text, boolean, bytea, bytea, boolean, text) IS
-	'POST: inserts a registry as p_actor (an API token name) and returns its id. Credentials arrive sealed.';
-
-CREATE FUNCTION imagereg_registry_update(
-	p_actor text, p_id text, p_address text, p_provider text, p_region text, p_namespace text, p_is_default boolean,
-	p_access_key bytea, p_secret_key bytea, p_enable_tls boolean, p_tls_cert text)
-	RETURNS TABLE (found boolean, credentials_cleared boolean)
-	LANGUAGE plpgsql
-	SET search_path FROM CURRENT
-AS $$
-DECLARE
-	old registry%ROWTYPE;
-	cleared boolean;
-BEGIN
-	PERFORM set_config('imagereg.actor', p_actor, true);
-	PERFORM pg_advisory_xact_lock(7596835243155416423);
-	SELECT * INTO old FROM registry WHERE id = p_id FOR UPDATE;
-	IF NOT FOUND THEN
-		RETURN QUERY SELECT false, false;
-		RETURN;
-	END IF;
-	-- Stored credentials follow the host only when the client sends a new secret (Harbor's lesson).
-	cleared := p_secret_key IS NULL
-	       AND (old.secret_key_sealed IS NOT NULL OR old.access_key_sealed IS NOT NULL)
-	       AND imagereg_address_host(old.address) IS DISTINCT FROM imagereg_address_host(p_address);
-	UPDATE registry SET
-		address = p_address, provider = p_provider,
-		region = coalesce(p_region, ''), namespace = coalesce(p_namespace, ''),
-		is_default = p_is_default,
-		access_key_sealed = CASE WHEN p_access_key IS NOT NULL THEN p_access_key
-		                         WHEN cleared THEN NULL ELSE access_key_sealed END,
-		secret_key_sealed = CASE WHEN p_secret_key IS NOT NULL THEN p_secret_key
-		                         WHEN cleared THEN NULL ELSE secret_key_sealed END,
-		credentials_updated_at = CASE WHEN p_access_key IS NOT NULL OR p_secret_key IS NOT NULL OR cleared
-		                              THEN clock_timestamp() ELSE credentials_updated_at END,
-		enable_tls = coalesce(p_enable_tls, enable_tls),
-		tls_cert = coalesce(p_tls_cert, tls_cert)
-	WHERE id = p_id;
-	RETURN QUERY SELECT true, cleared;
-END
-$$;
-
-COMMENT ON FUNCTION imagereg_registry_update(text, text, text, text, text, text, boolean, bytea, bytea, boolean, text) IS
-	'PUT: replaces a registry as p_actor. NULL credentials, enable_tls or tls_cert keep the stored value, except that a new host without a new secret_key clears both credentials (credentials_cleared). found is false for an unknown id.';
-
-CREATE FUNCTION imagereg_registry_delete(p_actor text, p_id text) RETURNS boolean
-	LANGUAGE plpgsql
-	SET search_path FROM CURRENT
-AS $$
-BEGIN
-	PERFORM set_config('imagereg.actor', p_actor, true);
-	DELETE FROM registry WHERE id = p_id;
-	RETURN FOUND;
-END
-$$;
-
-COMMENT ON FUNCTION imagereg_registry_delete(text, text) IS
-	'DELETE: removes a registry as p_actor; false for an unknown id. The triggers promote the oldest remaining row if it was the default.';
-
-
--- Privileges. Nothing for PUBLIC; each role gets what its comment says.
+-- Privileges on tables; each function's own grants are in its file under sql/functions/.
 REVOKE ALL ON registry, api_token, registry_audit, schema_migration FROM PUBLIC;
-REVOKE ALL ON FUNCTION imagereg_token_check(bytea) FROM PUBLIC;
-REVOKE ALL ON FUNCTION registry_audit_row() FROM PUBLIC;
 
 DO $$
 BEGIN
@@ -328,7 +160,6 @@ $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON registry TO imagereg_app;
 GRANT USAGE ON SEQUENCE registry_id_counter TO imagereg_app;
-GRANT EXECUTE ON FUNCTION imagereg_token_check(bytea) TO imagereg_app;
 
 GRANT SELECT (id, address, provider, namespace, region, is_default, enable_tls, tls_cert,
               created_at, updated_at, credentials_updated_at) ON registry TO imagereg_readonly;

@@ -6,32 +6,5 @@
 -- only when the transaction commits, once per distinct payload per transaction; the payload is the table name.
 -- api_token's last_used_at stamps are not a change a cache cares about, so they notify nobody.
 
-CREATE FUNCTION imagereg_notify_change() RETURNS trigger
-	LANGUAGE plpgsql
-	AS $$
-BEGIN
-	PERFORM pg_notify('imagereg_change', TG_TABLE_NAME);
-	RETURN NULL;
-END
-$$;
-
-COMMENT ON FUNCTION imagereg_notify_change() IS
-	'Statement trigger: NOTIFY imagereg_change with the table name as payload, delivered at commit. The responders forget what they cached from that table.';
-
-CREATE TRIGGER registry_notify_change
-	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON registry
-	FOR EACH STATEMENT
-	EXECUTE FUNCTION imagereg_notify_change();
-
-COMMENT ON TRIGGER registry_notify_change ON registry IS
-	'Tells the responders (LISTEN imagereg_change) that registry changed, so no worker answers from a stale list.';
-
-CREATE TRIGGER api_token_notify_change
-	AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF name, scope, token_hash, revoked_at ON api_token
-	FOR EACH STATEMENT
-	EXECUTE FUNCTION imagereg_notify_change();
-
-COMMENT ON TRIGGER api_token_notify_change ON api_token IS
-	'Tells the responders that a token was created, revoked, renamed, rescoped or deleted, so a revoked token fails on its next request. Not fired by last_used_at stamps.';
-
-REVOKE ALL ON FUNCTION imagereg_notify_change() FROM PUBLIC;
+-- The function and its triggers: sql/functions/60_imagereg_notify_change.sql. This migration no longer changes a
+-- table; it stays so that the numbering of the databases that applied it holds.

@@ -24,6 +24,8 @@ suites=${*:-unit sql e2e asan fuzz faults ops deploy console bench}
 # The suites run on their own stacks, whatever this shell points at.
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
 	PGHOST PGPORT PGDATABASE PGUSER
+# Writes that fire no trigger are seen within cache_max_age: short here, so tests/e2e/t_cache_bound.py is quick.
+export IMAGEREG_CACHE_MAX_AGE=${IMAGEREG_CACHE_MAX_AGE:-3}
 work=$(mktemp -d /tmp/imagereg-test.XXXXXX)
 chmod 0755 "$work"   # the postgres user must reach the clusters below it
 passed=0 failed=0

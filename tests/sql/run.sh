@@ -10,9 +10,8 @@
 #
 # Environment:
 #   IMAGEREG_MIGRATE  command that migrates the database named by PGDATABASE, run with bash -c from the current
-#                     directory (e.g. "cgi/imagereg migrate"), with IMAGEREG_DSN and IMAGEREG_ADMIN_DSN cleared.
-#                     Unset: apply sql/[0-9]*.sql in order with psql, each in one transaction together with its
-#                     schema_migration row.
+#                     directory, with IMAGEREG_DSN and IMAGEREG_ADMIN_DSN cleared (default: the tree's
+#                     cgi/imagereg migrate --dir sql: the real migrator, which also applies sql/functions/).
 #   TEST_TIMEOUT      seconds one test may take (default 30).
 #   TEST_JOBS         .sql tests run at the same time (default: number of CPUs, at least 2).
 #   PG_BINDIR         where psql/createdb/dropdb are (default: `pg_config --bindir` if it has psql, else PATH).
@@ -64,36 +63,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Apply every sql/NNN_name.sql, in order, each with its schema_migration row in one transaction: the same contract
-# as the real migrator (which IMAGEREG_MIGRATE runs instead).
-migrate_with_psql() {
-	local f version
-	for f in "$repo"/sql/[0-9]*.sql; do
-		[ -e "$f" ] || continue
-		version=$(basename "$f" .sql)
-		case $version in
-		*[!A-Za-z0-9_]*)
-			echo "bad migration file name: $f"
-			return 1
-			;;
-		esac
-		psql -X -q -v ON_ERROR_STOP=1 -1 -f "$f" \
-			-c "INSERT INTO schema_migration (version) VALUES ('$version')" || return 1
-	done
-}
-
 # The migrate command must reach the template through PGDATABASE: the imagereg CLI prefers IMAGEREG_ADMIN_DSN and
 # IMAGEREG_DSN over libpq's PG* variables, so those are cleared for it. Afterwards the template must have a
 # schema_migration row, or the command migrated some other database.
 make_template() {
 	local applied
 	createdb "$template" || return 1
-	if [ -n "${IMAGEREG_MIGRATE:-}" ]; then
-		PGDATABASE="$template" timeout "$timeout_s" env -u IMAGEREG_DSN -u IMAGEREG_ADMIN_DSN \
-			bash -c "$IMAGEREG_MIGRATE" || return 1
-	else
-		PGDATABASE="$template" migrate_with_psql || return 1
-	fi
+	PGDATABASE="$template" timeout "$timeout_s" env -u IMAGEREG_DSN -u IMAGEREG_ADMIN_DSN \
+		bash -c "${IMAGEREG_MIGRATE:-$repo/cgi/imagereg migrate --dir $repo/sql}" || return 1
 	applied=$(psql -X -q -A -t -d "$template" -c "SELECT count(*) FROM schema_migration" 2>&1)
 	if ! [ "$applied" -ge 1 ] 2>/dev/null; then   # also when psql printed an error instead of a number
 		echo "the migration did not reach database $template (PGDATABASE): schema_migration: $applied"

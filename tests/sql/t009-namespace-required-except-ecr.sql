@@ -25,7 +25,14 @@ BEGIN
 
 	-- Accepted.
 	INSERT INTO registry (address, provider, namespace) VALUES ('https://x', 'native', 'x');
-	INSERT INTO registry (address, provider, namespace) VALUES ('https://y', 'native', ' padded ');
+	INSERT INTO registry (address, provider, namespace) VALUES ('https://y', 'native', 'in ner');
+	-- The API trims namespace, so surrounding white space is not something it stores (sql/006).
+	PERFORM pg_temp.expect_check(
+		$q$INSERT INTO registry (address, provider, namespace) VALUES ('https://y', 'native', ' padded ')$q$,
+		'registry_namespace_trimmed');
+	PERFORM pg_temp.expect_check(
+		$q$INSERT INTO registry (address, provider, namespace, region) VALUES ('https://y', 'native', 'ns', E'eu\t')$q$,
+		'registry_region_trimmed');
 	INSERT INTO registry (address, provider, namespace, region) VALUES ('https://z', 'ecr', '', 'us-east-1');
 	ASSERT (SELECT count(*) FROM registry) = 5, 'accepted rows missing';
 END

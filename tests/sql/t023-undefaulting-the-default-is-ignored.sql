@@ -17,8 +17,8 @@ BEGIN
 	UPDATE registry SET is_default = false, namespace = 'changed' WHERE id = b;
 	ASSERT pg_temp.the_default() = b, 'default was cleared together with another change';
 	ASSERT (SELECT namespace FROM registry WHERE id = b) = 'changed', 'other change lost';
-	-- Swapping every flag in one statement still leaves exactly one default.
-	UPDATE registry SET is_default = NOT is_default;
-	PERFORM pg_temp.the_default();
+	-- Swapping every flag in one statement asks for two defaults (a and c): refused, the default stays.
+	PERFORM pg_temp.expect_error('UPDATE registry SET is_default = NOT is_default', '23505', 'registry_one_default');
+	ASSERT pg_temp.the_default() = b, 'a refused swap moved the default';
 END
 $$;

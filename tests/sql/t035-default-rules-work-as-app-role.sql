@@ -11,7 +11,7 @@ BEGIN
 	ASSERT pg_temp.the_default() = a;
 	UPDATE registry SET is_default = true WHERE id = c;
 	ASSERT pg_temp.the_default() = c, 'update as imagereg_app did not move the default';
-	UPDATE registry SET is_default = true;
+	PERFORM pg_temp.expect_error('UPDATE registry SET is_default = true', '23505', 'registry_one_default');
 	PERFORM pg_temp.the_default();
 	DELETE FROM registry WHERE id = pg_temp.the_default();
 	PERFORM pg_temp.the_default();

@@ -12,7 +12,7 @@ BEGIN
 	ASSERT (SELECT replayed FROM imagereg_registry_create('app', 'https://a.example', 'native', NULL, 'ns',
 		false, NULL, NULL, false, NULL, 'k-app')), 'replay failed as imagereg_app';
 	SELECT u.precondition_failed INTO failed FROM imagereg_registry_update('app', rid, 'https://a.example', 'native',
-		NULL, 'ns', false, NULL, NULL, NULL, NULL, '{1}') u;
+		NULL, 'ns2', false, NULL, NULL, NULL, NULL, '{1}') u;
 	ASSERT NOT failed, 'If-Match update failed as imagereg_app';
 	SELECT d.precondition_failed INTO failed FROM imagereg_registry_delete('app', rid, '{2}') d;
 	ASSERT NOT failed, 'If-Match delete failed as imagereg_app';

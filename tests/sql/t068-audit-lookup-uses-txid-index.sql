@@ -9,8 +9,8 @@ BEGIN
 	ASSERT def LIKE '% ON %registry_audit USING btree (txid, registry_id)', format('unexpected definition: %s', def);
 	-- A long history of one busy registry (a default moved back and forth): registry_audit_by_registry alone
 	-- would walk all of it on every write to that registry.
-	INSERT INTO registry_audit (txid, actor, operation, registry_id, changed_fields)
-		SELECT g, 't068', 'update', '000000000000000000000001', '{is_default}' FROM generate_series(1, 20000) g;
+	INSERT INTO registry_audit (txid, actor, login, operation, registry_id, changed_fields)
+		SELECT g, 't068', 't068', 'update', '000000000000000000000001', '{is_default}' FROM generate_series(1, 20000) g;
 	ANALYZE registry_audit;
 	FOR line IN EXECUTE 'EXPLAIN SELECT id FROM registry_audit a WHERE a.txid = txid_current()'
 			    ' AND a.registry_id = ''000000000000000000000001'' AND a.operation <> ''delete''' LOOP

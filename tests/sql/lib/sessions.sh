@@ -42,7 +42,8 @@ gate_open() {
 	[ "$waiting" -ge "$n" ] || { echo "gate_open: only $waiting of $n sessions arrived"; return 1; }
 	printf 'SELECT pg_advisory_unlock(%s);\n\\q\n' "$GATE_KEY" >&"${GATE[1]}"
 	eval "exec ${GATE[1]}>&-"   # close the controller's stdin: psql ends
-	wait "$GATE_PID" 2>/dev/null || true
+	# bash unsets GATE_PID as soon as it reaps the coprocess, which may already have happened.
+	[ -z "${GATE_PID:-}" ] || wait "$GATE_PID" 2>/dev/null || true
 }
 
 # session_start NAME SQL: start psql in the background: it connects, opens a transaction, waits for the gate, runs
