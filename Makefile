@@ -37,7 +37,7 @@ DEB_RUN = nginx:nginx-light curl:curl pkg-config:pkg-config cc:gcc psql:postgres
 	pg_ctlcluster:postgresql-15 openssl:openssl
 DEB_TEST = spawn-fcgi:spawn-fcgi python3:python3 clang:clang valgrind:valgrind chromium:chromium \
 	mandoc:mandoc systemd-analyze:systemd node:nodejs npm:npm strace:strace man:man-db wrk:wrk \
-	gnuplot:gnuplot-nox sudo:sudo
+	gnuplot:gnuplot-nox
 DEB_HEADERS_RUN = /usr/include/fcgiapp.h:libfcgi-dev /usr/include/json-c/json.h:libjson-c-dev \
 	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev \
 	/usr/include/x86_64-linux-gnu/curl/curl.h:libcurl4-openssl-dev
