@@ -155,7 +155,14 @@ INSTALLED = $(SBINDIR)/imagereg-fcgi $(BINDIR)/imagereg \
 	$(addprefix $(SHARE)/console/,$(notdir $(INSTALL_CONSOLE))) \
 	$(foreach m,$(INSTALL_MAN),$(MANDIR)/$(lastword $(subst :, ,$(m)))/$(notdir $(firstword $(subst :, ,$(m)))))
 
+# One install at a time: cgi/install is shared, and two installs for different
+# prefixes (the ops and deploy suites run side by side) would rebuild it under
+# each other.
 install:
+	@flock cgi/install.lock $(MAKE) --no-print-directory install-locked
+
+.PHONY: install-locked
+install-locked:
 	@if [ "$$(cat cgi/install/PREFIX 2>/dev/null)" != '$(PREFIX)' ]; then \
 		rm -rf cgi/install && mkdir -p cgi/install && echo '$(PREFIX)' >cgi/install/PREFIX; fi
 	$(MAKE) BUILD=cgi/install SQLDIR=$(SHARE)/sql build
@@ -195,5 +202,5 @@ install-list:
 	@printf '%s\n' $(INSTALLED)
 
 clean:
-	rm -rf cgi/*.o cgi/imagereg-fcgi cgi/imagereg cgi/constraints.inc cgi/asan cgi/install \
+	rm -rf cgi/*.o cgi/imagereg-fcgi cgi/imagereg cgi/constraints.inc cgi/asan cgi/install cgi/install.lock \
 		$(patsubst %.c,%,$(wildcard tests/unit/test_*.c))

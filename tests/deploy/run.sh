@@ -173,6 +173,10 @@ admin_prefix=${admin_line% COMMAND}
 	{ bad "deploy: the deploy:admin block is not one line ending in COMMAND: $admin_line"; finish; }
 ok "deploy: README's blocks: settings install database responder nginx token admin uninstall"
 
+# What root's PATH is on a stock Debian: the suite runner may put PostgreSQL's
+# own bindir first, whose psql and createdb have no --cluster.
+debian_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
 # The settings block, replaced: the same three names (and SITE) for this test.
 grep -q '^PREFIX=' "$work/step-settings.sh" && grep -q '^NGINX=' "$work/step-settings.sh" &&
 	grep -q '^PGCLUSTER=' "$work/step-settings.sh" && grep -q '^SITE=' "$work/step-settings.sh" ||
@@ -182,7 +186,8 @@ PREFIX=$work/prefix
 NGINX=$ngx
 PGCLUSTER=$PGVERSION/$cluster
 SITE=$site
-PATH=$work/bin:$work/prefix/sbin:$work/prefix/bin:\$PATH
+# Debian's root PATH (pg_wrapper's createdb and psql, which know --cluster), PREFIX and our nginx first.
+PATH=$work/bin:$work/prefix/sbin:$work/prefix/bin:$debian_path
 cd "$root"
 EOF
 
@@ -287,7 +292,7 @@ check "deploy: with imagereg included, the site's own /, 404 and 405 pages are u
 
 # --- every admin command, the one documented way -----------------------------------
 read -r -a admin <<<"$admin_prefix"
-adm() { PATH="$work/prefix/sbin:$work/prefix/bin:$PATH" timeout 60 "${admin[@]}" "$@"; }
+adm() { PATH="$work/prefix/sbin:$work/prefix/bin:$debian_path" timeout 60 "${admin[@]}" "$@"; }
 adm migrate >"$work/adm.out" 2>&1 && ok "deploy: admin migrate again" || bad "deploy: admin migrate: $(tail -n 3 "$work/adm.out")"
 adm token list >"$work/adm.out" 2>&1 && grep -q '^ops' "$work/adm.out" && ok "deploy: admin token list" ||
 	bad "deploy: admin token list: $(tail -n 3 "$work/adm.out")"
@@ -344,6 +349,6 @@ gone() { local p; for p in /etc/imagereg /run/imagereg /var/log/imagereg; do [ !
 check "deploy: /etc/imagereg, /run/imagereg, /var/log/imagereg removed" gone
 check "deploy: user imagereg removed" bash -c "! id imagereg >/dev/null 2>&1"
 check "deploy: the responder stopped" bash -c "! kill -0 $pid 2>/dev/null"
-roles=$(runuser -u postgres -- psql --cluster "$PGVERSION/$cluster" -d postgres -Atc "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'imagereg%'" 2>&1)
+roles=$(runuser -u postgres -- /usr/bin/psql --cluster "$PGVERSION/$cluster" -d postgres -Atc "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'imagereg%'" 2>&1)
 [ "$roles" = 0 ] && ok "deploy: no imagereg role or database left in the cluster" || bad "deploy: roles left: $roles"
 finish
