@@ -1,8 +1,9 @@
 /*
  * cli.c - imagereg, the admin command line: migrations, API tokens, the
- * at-rest key and the credentials the HTTP API never returns.  It connects
- * with IMAGEREG_ADMIN_DSN (else IMAGEREG_DSN, else libpq's PG* variables) as a
- * role that owns the schema, not as imagereg_app.
+ * at-rest key and the credentials the HTTP API never returns.  Its settings
+ * come from its own file (/etc/imagereg/admin.conf), never the responder's; it
+ * connects with admin_dsn (else dsn, else libpq's PG* variables) as a role
+ * that owns the schema, not as imagereg_app.
  */
 #include "admin_sql.h"
 #include "cli_check.h"
@@ -42,7 +43,8 @@ static void usage(FILE *out)
 		"                                    stored; one JSON result per line, exit 1 if one failed\n"
 		"  cache flush                       make every responder (every host) forget what it has\n"
 		"                                    cached, e.g. after writes that bypassed the triggers\n"
-		"Database: IMAGEREG_ADMIN_DSN, else IMAGEREG_DSN, else libpq's PG* environment.\n",
+		"Settings: /etc/imagereg/admin.conf (or IMAGEREG_ADMIN_CONFIG), then IMAGEREG_*;\n"
+		"database: admin_dsn (IMAGEREG_ADMIN_DSN), else dsn, else libpq's PG* environment.\n",
 		IMAGEREG_SQLDIR);
 }
 
@@ -440,7 +442,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&cfg, NULL) < 0)
+	if (config_load_admin(&cfg) < 0)
 		return 2;
 	conn = connect_db(&cfg);
 	if (conn == NULL)

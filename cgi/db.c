@@ -24,6 +24,7 @@ static const char *const check_target_cols[CHK__MAX] = {
 	"address", "provider", "enable_tls", "tls_cert", "access_key_sealed", "secret_key_sealed",
 };
 static const char *const token_cols[TOK__MAX] = { "name", "scope" };
+static const char *const health_cols[HEALTH__MAX] = { "read_only" };
 
 #define COLUMNS(a) a, (int)(sizeof a / sizeof a[0])
 
@@ -51,7 +52,13 @@ static const struct statement {
 	/* Stamps last_used_at at most once a minute: repeating it is harmless. */
 	[STMT_TOKEN_CHECK] = { "token_check", 1, 1,
 		"SELECT name, scope FROM imagereg_token_check($1::bytea)", COLUMNS(token_cols) },
-	[STMT_HEALTH] = { "health", 0, 1, "SELECT 1", NULL, 0 },
+	/*
+	 * A standby (in recovery) or a read-only session answers reads but no
+	 * write: after a failover a node that came back must not look healthy.
+	 */
+	[STMT_HEALTH] = { "health", 0, 1,
+		"SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only",
+		COLUMNS(health_cols) },
 	[STMT_REGISTRY_CHECK_TARGET] = { "registry_check_target", 1, 1,
 		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
 		" FROM registry WHERE id = $1", COLUMNS(check_target_cols) },

@@ -36,6 +36,7 @@ enum check_target_col {                                                 /* STMT_
 	CHK__MAX
 };
 enum token_col { TOK_NAME, TOK_SCOPE, TOK__MAX };                      /* STMT_TOKEN_CHECK */
+enum health_col { HEALTH_READ_ONLY, HEALTH__MAX };                      /* STMT_HEALTH */
 
 struct db;
 

@@ -381,16 +381,20 @@ out:
 	PQclear(res);
 }
 
-/* 200 {"status":"ok","database":"up"} or 503 {"status":"degraded","database":"down"}. */
+/*
+ * 200 {"status":"ok","database":"up"}; 503 {"status":"degraded","database":"down"},
+ * or "read-only" when the node is a standby or the session read-only (writes would fail).
+ */
 void h_health(struct req *r)
 {
 	PGresult *res = db_exec(r->db, STMT_HEALTH, NULL);
-	int up = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
+	int up = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	int read_only = up && PQgetvalue(res, 0, HEALTH_READ_ONLY)[0] == 't';
 	struct json_object *obj = json_object_new_object();
 
-	json_object_object_add(obj, "status", json_object_new_string(up ? "ok" : "degraded"));
-	json_object_object_add(obj, "database", json_object_new_string(up ? "up" : "down"));
-	resp_json(r, up ? 200 : 503, NULL, obj);
+	json_object_object_add(obj, "status", json_object_new_string(up && !read_only ? "ok" : "degraded"));
+	json_object_object_add(obj, "database", json_object_new_string(read_only ? "read-only" : up ? "up" : "down"));
+	resp_json(r, up && !read_only ? 200 : 503, NULL, obj);
 	json_object_put(obj);
 	PQclear(res);
 }

@@ -4,6 +4,7 @@
 
 #include "db.h"
 
+struct account;
 struct generation;
 struct seal_key;
 
@@ -18,6 +19,7 @@ struct serve_options {
 	const char *check_allow_networks; /* space-separated CIDRs the check may reach; "" = none */
 	struct generation *gen;     /* shared change counters; NULL: the cache lives one request */
 	int cache_max_age_s;        /* longest a cached answer goes unchecked with PostgreSQL */
+	const struct account *become; /* the account preforked workers switch to; NULL: none */
 };
 
 /*

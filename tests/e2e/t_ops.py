@@ -18,6 +18,9 @@ def base_env(extra=None):
     """The responder's environment: PG*, the key; extra on top."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "IMAGEREG_KEY_FILE": os.environ["IMAGEREG_KEY_FILE"]}
     env.update({k: v for k, v in os.environ.items() if k.startswith("PG")})
+    # Started as root, the responder serves only with an account for its workers (tests/lib/stack.sh).
+    if "IMAGEREG_USER" in os.environ:
+        env["IMAGEREG_USER"] = os.environ["IMAGEREG_USER"]
     env.update(extra or {})
     return env
 

@@ -12,10 +12,16 @@
 #                            starting a cluster.
 #   stack_stop DIR           stop what stack_start DIR started, by PID.
 #
-# IMAGEREG_FCGI (default cgi/imagereg-fcgi), IMAGEREG_WORKERS (default 4) and
-# IMAGEREG_WRAP (a command prefix such as valgrind) change how the responder runs.
+# IMAGEREG_FCGI (default cgi/imagereg-fcgi), IMAGEREG_WORKERS (default 4),
+# IMAGEREG_USER (as root: default nobody) and IMAGEREG_WRAP (a command prefix such as valgrind) change how the responder runs.
 
 STACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Started as root, the responder serves only with an account for its workers
+# (user =): the tests give it nobody, as a deployment gives it imagereg.  The
+# supervisor stays root, so root-only keys and logs keep working.
+if [ "$(id -u)" -eq 0 ]; then
+	export IMAGEREG_USER=${IMAGEREG_USER:-nobody}
+fi
 . "$STACK_ROOT/tests/lib/pg.sh"
 
 stack_wait() {	# stack_wait SECONDS COMMAND...: poll until COMMAND succeeds
@@ -104,7 +110,7 @@ stack_start() {
 	stack_start_responder "$dir" || return 1
 
 	[ -n "$port" ] || port=$(pg_free_port) || return 1
-	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg.conf" "$dir/"
+	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg-location.conf" "$dir/"
 	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$dir/imagereg.sock|g" \
 		-e "s|@USER@|$(id -un)|g" -e "s|@ROOT@|$STACK_ROOT|g" "$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 \

@@ -146,7 +146,7 @@ if not commands:
 for cmd in commands + ["token create", "token list", "token revoke", "key rotate"]:
     if not re.search(r"^\.It Cm " + re.escape(cmd) + r"\b", man1, re.M):
         fail(f"imagereg.1 has no entry .It Cm {cmd}")
-for env in ("IMAGEREG_ADMIN_DSN", "IMAGEREG_DSN", "IMAGEREG_KEY_FILE", "IMAGEREG_SQL_DIR", "IMAGEREG_CONFIG"):
+for env in ("IMAGEREG_ADMIN_DSN", "IMAGEREG_DSN", "IMAGEREG_KEY_FILE", "IMAGEREG_SQL_DIR", "IMAGEREG_ADMIN_CONFIG"):
     if not re.search(r"^\.It Ev " + env + r"\b", man1, re.M):
         fail(f"imagereg.1 has no entry .It Ev {env}")
 for env in re.findall(r'getenv\("(IMAGEREG_\w+)"\)', cli):
