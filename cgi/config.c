@@ -46,8 +46,10 @@ static const struct setting {
 	  "time limit of a registry check (every request of it), in milliseconds; below nginx's fastcgi_read_timeout" },
 	{ "check_allow_networks", "IMAGEREG_CHECK_ALLOW_NETWORKS", SETTING_STRING, offsetof(struct config, check_allow_networks), "", 0, 0, NULL,
 	  "networks (CIDR, blank-separated) a registry check may reach although they are loopback or link-local; empty: none" },
+	{ "check_concurrency", "IMAGEREG_CHECK_CONCURRENCY", SETTING_INT, offsetof(struct config, check_concurrency), "0", 0, 256, NULL,
+	  "outbound registry operations (checks, browsing) at once on this host, workers and CLI together; 0: a quarter of the workers, at least 1" },
 	{ "generation_file", "IMAGEREG_GENERATION_FILE", SETTING_STRING, offsetof(struct config, generation_file), "/run/imagereg/generation", 0, 0, NULL,
-	  "file of change counters shared by the workers and the CLI on this host; empty or unusable: no cache between requests" },
+	  "file of change counters shared by the workers and the CLI on this host, also holding the check_concurrency slots; empty or unusable: no cache between requests, and no registry checks" },
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

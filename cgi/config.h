@@ -21,6 +21,7 @@ struct config {
 	const char *cors_origins;   /* cors_origins, IMAGEREG_CORS_ORIGINS: space-separated */
 	int check_timeout_ms;       /* check_timeout, IMAGEREG_CHECK_TIMEOUT: registry check, milliseconds */
 	const char *check_allow_networks; /* check_allow_networks, IMAGEREG_CHECK_ALLOW_NETWORKS: CIDRs */
+	int check_concurrency;      /* check_concurrency, IMAGEREG_CHECK_CONCURRENCY: 0 = a quarter of the workers */
 	const char *generation_file; /* generation_file, IMAGEREG_GENERATION_FILE: shared change counters */
 	char *storage;              /* owns the strings read from the file */
 };

@@ -8,11 +8,13 @@
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
+#include "outbound.h"
 #include "regcheck.h"
 #include "resp.h"
 #include "validate.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +43,42 @@ static int check_options(struct req *r, struct regcheck_net nets[REGCHECK_MAX_NE
 	return 0;
 }
 
+int outbound_take(struct req *r, int *slot)
+{
+	char err[256], retry[48];
+
+	*slot = -1;
+	if (r->check_concurrency <= 0)
+		return 0;       /* unit tests: no host to share */
+	switch (outbound_acquire(r->outbound_file, r->check_concurrency, slot, err, sizeof err)) {
+	case OUTBOUND_SLOT:
+		return 0;
+	case OUTBOUND_BUSY:
+		/* At once: waiting here would hold this worker too, which is what the bound prevents. */
+		snprintf(retry, sizeof retry, "Retry-After: %d\r\n",
+			 outbound_retry_after(r->check_timeout_ms > 0 ? r->check_timeout_ms : CHECK_TIMEOUT_DEFAULT_MS));
+		resp_error_h(r, 429, retry, "%d registry operations are already running on this host"
+			     " (check_concurrency); try again later", r->check_concurrency);
+		return -1;
+	case OUTBOUND_UNUSABLE:
+	default:
+		/* No bound, no outbound call: one slow registry could otherwise hold every worker. */
+		log_error("registry operations are off: %s", err);
+		resp_error(r, 503, "registry operations are unavailable on this host (generation_file cannot"
+			   " hold the check_concurrency slots; see the log)");
+		return -1;
+	}
+}
+
+/* One line per check for the operator: who, the verdict, why, how long; never a credential. */
+static void log_check(const char *who, const struct regcheck_result *res)
+{
+	const char *kind = regcheck_kind_name(res->kind);
+
+	log_info("check %s: %s kind=%s %ldms%s", who, res->kind == RC_OK ? "ok" : "failed",
+		 kind ? kind : "-", res->latency_ms, res->warning[0] ? " (with a warning)" : "");
+}
+
 /* Frees a secret after overwriting it. */
 static void secret_free(char *s)
 {
@@ -61,18 +99,22 @@ void h_registry_validate(struct req *r)
 	struct regcheck_options opts;
 	struct regcheck_result res;
 	char err[256];
+	int slot = -1;
 
 	if (registry_input_parse(r->body, INPUT_CREATE, &in, err, sizeof err) < 0) {
 		resp_error(r, 400, "%s", err);
 		goto out;
 	}
-	if (check_options(r, nets, &opts) < 0)
+	if (check_options(r, nets, &opts) < 0 || outbound_take(r, &slot) < 0)
 		goto out;
 	const struct regcheck_input ci = {
 		.address = in.address, .provider = in.provider, .enable_tls = in.enable_tls == TRI_TRUE,
 		.tls_cert = in.tls_cert, .access_key = in.access_key, .secret_key = in.secret_key,
 	};
 	regcheck_run(&ci, &opts, &res);
+	outbound_release(slot);
+	slot = -1;
+	log_check(in.address, &res);
 	struct json_object *obj = regcheck_result_json(&res, in.address);
 	resp_json(r, 200, NULL, obj);
 	json_object_put(obj);
@@ -82,6 +124,7 @@ out:
 	if (in.secret_key)
 		explicit_bzero(in.secret_key, strlen(in.secret_key));
 	registry_input_free(&in);
+	outbound_release(slot);
 }
 
 /* 1 when the request carries a body (this route takes none). */
@@ -122,6 +165,7 @@ void h_registry_validate_stored(struct req *r)
 	struct regcheck_result result;
 	char *access = NULL, *secret = NULL;
 	PGresult *res = NULL;
+	int slot = -1;
 
 	if (has_body(r)) {
 		resp_error(r, 400, "this endpoint checks the registry as stored and takes no body; to check other"
@@ -154,9 +198,16 @@ void h_registry_validate_stored(struct req *r)
 		.tls_cert = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
 		.access_key = access, .secret_key = secret, .stored_credentials = 1,
 	};
+	if (outbound_take(r, &slot) < 0)
+		goto out;
 	regcheck_run(&ci, &opts, &result);
+	outbound_release(slot);
+	slot = -1;
 	if (key_problem)
 		regcheck_credentials_unopened(&result);
+	char who[80];
+	snprintf(who, sizeof who, "registry %s", r->id);
+	log_check(who, &result);
 	struct json_object *obj = regcheck_result_json(&result, ci.address);
 	json_object_object_add(obj, "registry_id", json_object_new_string(r->id));
 	resp_json(r, 200, NULL, obj);
@@ -165,4 +216,5 @@ out:
 	secret_free(access);
 	secret_free(secret);
 	PQclear(res);
+	outbound_release(slot);
 }

@@ -10,4 +10,11 @@ void h_registry_validate(struct req *r);
 /* POST /openapi/system/registry/:id/validate: a stored registry, as stored. */
 void h_registry_validate_stored(struct req *r);
 
+/*
+ * Takes one of the host's check_concurrency slots for an outbound registry
+ * operation: 0 with *slot to pass to outbound_release when done, or -1 after
+ * answering 429 (every slot taken; Retry-After) or 503 (no slot file).
+ */
+int outbound_take(struct req *r, int *slot);
+
 #endif

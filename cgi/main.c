@@ -64,6 +64,8 @@ static int load(struct serve_options *opts)
 	opts->cors_origins = cfg.cors_origins;
 	opts->check_timeout_ms = cfg.check_timeout_ms;
 	opts->check_allow_networks = cfg.check_allow_networks;
+	opts->check_concurrency = cfg.check_concurrency;
+	opts->outbound_file = cfg.generation_file;
 	if (!opts->auth)
 		log_warn("authentication is OFF (auth = off): every client may read and write;"
 			 " only run this way behind nginx auth_request");
@@ -214,6 +216,8 @@ int main(int argc, char **argv)
 	int workers_given = workers > 0 || getenv("IMAGEREG_WORKERS") != NULL;
 	int nworkers = workers > 0 ? workers : current.workers;
 	int sd = systemd_socket();
+
+	opts.workers = nworkers;
 
 	if (spec[0] != '\0' || sd >= 0 || !FCGX_IsCGI()) {
 		int status;

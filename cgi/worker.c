@@ -1,5 +1,6 @@
 /* worker.c - the FastCGI accept loop and the plain-CGI one-shot. */
 #include "worker.h"
+#include "outbound.h"
 #include "app.h"
 #include "cache.h"
 #include "log.h"
@@ -43,7 +44,9 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	struct req_io io = { fcgx_param, fcgx_read, fcgx_write, &fr };
 	struct app app = { .key = opts->key, .auth = opts->auth, .max_body = opts->max_body,
 			   .cors_origins = opts->cors_origins, .check_timeout_ms = opts->check_timeout_ms,
-			   .check_allow_networks = opts->check_allow_networks };
+			   .check_allow_networks = opts->check_allow_networks,
+			   .check_concurrency = outbound_limit(opts->check_concurrency, opts->workers),
+			   .outbound_file = opts->outbound_file };
 	int status = 0;
 
 	/* No SA_RESTART: the signal must interrupt accept(). */
@@ -118,7 +121,9 @@ int worker_run_cgi(const struct serve_options *opts)
 	struct app app = { .db = db_new(&opts->db), .key = opts->key, .auth = opts->auth,
 			   .max_body = opts->max_body, .cors_origins = opts->cors_origins,
 			   .check_timeout_ms = opts->check_timeout_ms,
-			   .check_allow_networks = opts->check_allow_networks };
+			   .check_allow_networks = opts->check_allow_networks,
+			   .check_concurrency = outbound_limit(opts->check_concurrency, opts->workers),
+			   .outbound_file = opts->outbound_file };
 	/* One request: nothing to share, so no counters. */
 	app.cache = app.db ? cache_new(app.db, NULL) : NULL;
 	if (app.cache == NULL) {

@@ -26,6 +26,7 @@ REASONS = {
     412: "Precondition Failed",
     413: "Payload Too Large",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }

@@ -1,0 +1,95 @@
+"""The host-wide bound on outbound registry operations (check_concurrency): a registry that accepts connections and never
+answers cannot take the API down. 30 checks at once against it; meanwhile GET of the list stays fast and /healthz 200.
+
+The stack runs 4 workers (tests/lib/stack.sh) and leaves check_concurrency at 0, so the bound is 1: one check holds a
+worker for check_timeout, the others get 429 at once, and 3 workers stay free for reads.
+"""
+
+import json
+import threading
+import time
+
+from fakereg import FakeRegistry
+from lib import COLLECTION, assert_error, body, reset, request
+from t_cgi import run_cgi
+
+VALIDATE = f"{COLLECTION}/validate"
+CHECKS = 30
+BOUND = 1                 # a quarter of the stack's 4 workers
+GET_P99_MS = 50.0         # the issue's figure; reads do not wait for checks at all, so it is generous
+TIMEOUT_S = 5.0           # the stack's check_timeout
+
+
+def _p99(samples):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def test_thirty_checks_against_a_hung_registry_leave_reads_fast_and_get_429_beyond_the_bound():
+    reset()
+    request("POST", COLLECTION, body(address="https://reg.example.com", provider="native"))
+    with FakeRegistry("hang") as reg:
+        answers, lock = [], threading.Lock()
+        started = threading.Barrier(CHECKS + 1)
+
+        def one_check():
+            started.wait()
+            t0 = time.monotonic()
+            resp = request("POST", VALIDATE, body(address=reg.address, provider="native"))
+            with lock:
+                answers.append((resp, time.monotonic() - t0))
+
+        threads = [threading.Thread(target=one_check) for _ in range(CHECKS)]
+        for t in threads:
+            t.start()
+        started.wait()
+        gets, health = [], []
+        # Reads through the whole time the checks hold their slots, and a little past it.
+        deadline = time.monotonic() + TIMEOUT_S + 0.5
+        while time.monotonic() < deadline:
+            t0 = time.monotonic()
+            resp = request("GET", COLLECTION)
+            gets.append((time.monotonic() - t0) * 1000)
+            assert resp.status == 200, f"GET list answered {resp.status} while checks ran"
+            h = request("GET", "/healthz", headers={"Authorization": None})
+            health.append(h.status)
+            time.sleep(0.01)
+        for t in threads:
+            t.join(timeout=TIMEOUT_S + 5)
+    assert len(answers) == CHECKS, f"{len(answers)} of {CHECKS} checks answered"
+    refused = [(r, s) for r, s in answers if r.status == 429]
+    ran = [(r, s) for r, s in answers if r.status == 200]
+    assert len(ran) + len(refused) == CHECKS, f"statuses {[r.status for r, _ in answers]}"
+    assert 1 <= len(ran) <= BOUND, f"{len(ran)} checks ran at once, the bound is {BOUND}"
+    for r, _ in ran:
+        assert r.json["error_kind"] == "timeout", r.json
+    for r, seconds in refused:
+        assert_error(r, 429, "check_concurrency")
+        assert r.headers.get("retry-after") == "5", f"Retry-After {r.headers.get('retry-after')!r}"
+        assert seconds < 1.0, f"a 429 took {seconds:.2f} s: refusals must not wait"
+    assert health and all(s == 200 for s in health), f"/healthz answered {sorted(set(health))}"
+    p99 = _p99(gets)
+    print(f"# hold: {CHECKS} checks, {len(refused)} answered 429, {len(ran)} ran;"
+          f" {len(gets)} GET list p99 {p99:.1f} ms max {max(gets):.1f} ms; {len(health)} /healthz all 200")
+    assert p99 < GET_P99_MS, f"GET list p99 {p99:.1f} ms over {len(gets)} requests"
+
+
+def test_a_slot_is_free_again_after_the_check():
+    """The one slot comes back: two checks one after the other both run."""
+    with FakeRegistry("anonymous") as reg:
+        for _ in range(2):
+            resp = request("POST", VALIDATE, body(address=reg.address, provider="native"))
+            assert resp.status == 200 and resp.json["error_kind"] is None, resp.json
+
+
+def test_without_the_shared_file_checks_answer_503_rather_than_run_unbounded():
+    """No generation_file, no slots: the check is refused (and nothing is contacted), reads still work."""
+    with FakeRegistry("anonymous") as reg:
+        raw = json.dumps(body(address=reg.address, provider="native")).encode()
+        env = {"PATH_INFO": VALIDATE, "CONTENT_LENGTH": str(len(raw)), "CONTENT_TYPE": "application/json",
+               "IMAGEREG_GENERATION_FILE": "/nonexistent/imagereg/generation",
+               "IMAGEREG_CHECK_ALLOW_NETWORKS": "127.0.0.0/8"}
+        status, _, data = run_cgi("POST", raw, env)
+        assert status == 503, f"{status} {data[:200]!r}"
+        assert b"check_concurrency" in data, data
+        assert not reg.requests, f"the registry was contacted: {reg.requests}"
