@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +51,32 @@ enum outbound_got outbound_acquire(const char *path, int limit, int *fd, char *e
 	}
 	close(d);
 	return OUTBOUND_BUSY;
+}
+
+void outbound_publish(const char *path, int limit)
+{
+	int32_t v = limit;
+	int fd = path && *path ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		return;
+	/* Past the counters' page: a few aligned bytes, written whole by one pwrite. */
+	ssize_t written = pwrite(fd, &v, sizeof v, OUTBOUND_PUBLISHED_AT);
+	(void)written;  /* best effort: the CLI then derives the bound from its own settings */
+	close(fd);
+}
+
+int outbound_published(const char *path)
+{
+	int32_t v = 0;
+	int fd = path && *path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &v, sizeof v, OUTBOUND_PUBLISHED_AT) != (ssize_t)sizeof v || v < 0 || v > 256)
+		v = 0;
+	close(fd);
+	return v;
 }
 
 void outbound_release(int fd)

@@ -36,6 +36,17 @@ enum outbound_got {
  */
 enum outbound_got outbound_acquire(const char *path, int limit, int *fd, char *err, size_t errsize);
 
+/*
+ * The bound is one fact per host: the responder's workers publish theirs in
+ * the file, and the CLI, which does not know how many workers run, reads it.
+ * Publishing is best effort (a worker that cannot write still bounds itself).
+ */
+#define OUTBOUND_PUBLISHED_AT 4088L
+void outbound_publish(const char *path, int limit);
+
+/* The bound the responders of this host published, or 0 when none did. */
+int outbound_published(const char *path);
+
 /* Frees the slot held by fd (closing it); nothing for fd < 0. */
 void outbound_release(int fd);
 

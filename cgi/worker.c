@@ -71,6 +71,8 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	}
 	app.db = db_new(&opts->db);
 	app.cache = app.db ? cache_new(app.db, opts->gen) : NULL;
+	/* For `imagereg check`, which does not know how many of us there are. */
+	outbound_publish(opts->outbound_file, app.check_concurrency);
 	if (app.cache == NULL) {
 		log_error("out of memory");
 		db_free(app.db);

@@ -6,11 +6,15 @@ worker for check_timeout, the others get 429 at once, and 3 workers stay free fo
 """
 
 import json
+import os
+import struct
+import subprocess
+import tempfile
 import threading
 import time
 
 from fakereg import FakeRegistry
-from lib import COLLECTION, assert_error, body, reset, request
+from lib import COLLECTION, assert_error, body, create, reset, request
 from t_cgi import run_cgi
 
 VALIDATE = f"{COLLECTION}/validate"
@@ -93,3 +97,49 @@ def test_without_the_shared_file_checks_answer_503_rather_than_run_unbounded():
         assert status == 503, f"{status} {data[:200]!r}"
         assert b"check_concurrency" in data, data
         assert not reg.requests, f"the registry was contacted: {reg.requests}"
+
+
+def _cli_check(*args, env=None):
+    full = dict(os.environ, IMAGEREG_CHECK_ALLOW_NETWORKS="127.0.0.0/8", **(env or {}))
+    t0 = time.monotonic()
+    proc = subprocess.run([os.environ["IMAGEREG_CLI"], "check", *args], env=full, capture_output=True, text=True,
+                          timeout=60)
+    return proc, time.monotonic() - t0
+
+
+def test_cli_checks_run_in_parallel_within_the_bound():
+    """4 hung registries, a bound of 4 published in the host's file: about one timeout, not four; lines in order."""
+    reset()
+    with tempfile.TemporaryDirectory() as tmp:
+        shared = os.path.join(tmp, "generation")
+        with open(shared, "wb") as f:
+            f.write(b"\0" * 4088 + struct.pack("=i", 4))
+        regs = [FakeRegistry("hang") for _ in range(4)]
+        for reg in regs:
+            reg.__enter__()
+        try:
+            ids = [create(address=reg.address) for reg in regs]
+            proc, elapsed = _cli_check(env={"IMAGEREG_GENERATION_FILE": shared, "IMAGEREG_CHECK_TIMEOUT": "1000"})
+        finally:
+            for reg in regs:
+                reg.__exit__(None, None, None)
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 1 and [line["registry_id"] for line in lines] == ids, (proc.returncode, lines)
+    assert all(line["error_kind"] == "timeout" for line in lines), lines
+    assert elapsed < 2.5, f"4 checks of 1 s with a bound of 4 took {elapsed:.1f} s: not in parallel"
+
+
+def test_cli_check_shares_the_hosts_bound_with_the_responder():
+    """While a responder check holds the stack's one slot, `imagereg check` waits for it instead of adding one."""
+    reset()
+    with FakeRegistry("hang") as hung, FakeRegistry("anonymous") as good:
+        registry_id = create(address=good.address)
+        holder = threading.Thread(target=request, args=("POST", VALIDATE, body(address=hung.address,
+                                                                                  provider="native")))
+        holder.start()
+        time.sleep(0.5)
+        proc, elapsed = _cli_check(registry_id)
+        holder.join()
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0 and lines[0]["error_kind"] is None, (proc.stderr, lines)
+    assert elapsed >= TIMEOUT_S - 1.5, f"the CLI check ran after {elapsed:.1f} s, beside the responder's"

@@ -71,6 +71,14 @@ static void test_slots(void)
 	close(ready[1]);
 }
 
+static void test_published(void)
+{
+	CHECK(outbound_published(path) == 0, "nothing published reads 0");
+	outbound_publish(path, 3);
+	CHECK(outbound_published(path) == 3, "the published bound reads back");
+	CHECK(outbound_published("/nonexistent/imagereg/generation") == 0, "no file reads 0");
+}
+
 int main(void)
 {
 	if (mkdtemp(dir) == NULL) {
@@ -87,6 +95,7 @@ int main(void)
 	test_limit();
 	test_unusable();
 	test_slots();
+	test_published();
 	unlink(path);
 	rmdir(dir);
 	return check_done();
