@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 /* Columns of the query: id, then what the check needs. */
-#define CHECK_COLUMNS "id, address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
+#define CHECK_COLUMNS "id, address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed, namespace"
 
 /* Opens column col of row i; NULL when it is NULL or cannot be opened (*bad set). Caller wipes and frees. */
 static char *open_column(const struct seal_key *key, const PGresult *res, int i, int col,
@@ -113,6 +113,7 @@ static void *check_thread(void *arg)
 			.enable_tls = PQgetvalue(res, j->row, 3)[0] == 't',
 			.tls_cert = PQgetisnull(res, j->row, 4) ? NULL : PQgetvalue(res, j->row, 4),
 			.access_key = j->access, .secret_key = j->secret, .stored_credentials = 1,
+			.namespace = PQgetvalue(res, j->row, 7),
 		};
 		int slot = take_slot(p);
 

@@ -35,7 +35,7 @@ static const struct statement {
 		"SELECT name, scope FROM imagereg_token_check($1::bytea)" },
 	[STMT_HEALTH] = { "health", 0, 1, "SELECT 1" },
 	[STMT_REGISTRY_CHECK_TARGET] = { "registry_check_target", 1, 1,
-		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
+		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed, namespace"
 		" FROM registry WHERE id = $1" },
 };
 

@@ -108,7 +108,8 @@ void h_registry_validate(struct req *r)
 	if (check_options(r, nets, &opts) < 0 || outbound_take(r, &slot) < 0)
 		goto out;
 	const struct regcheck_input ci = {
-		.address = in.address, .provider = in.provider, .enable_tls = in.enable_tls == TRI_TRUE,
+		.address = in.address, .provider = in.provider, .namespace = in.namespace,
+		.enable_tls = in.enable_tls == TRI_TRUE,
 		.tls_cert = in.tls_cert, .access_key = in.access_key, .secret_key = in.secret_key,
 	};
 	regcheck_run(&ci, &opts, &res);
@@ -181,7 +182,7 @@ void h_registry_validate_stored(struct req *r)
 		resp_error(r, 404, "registry %s not found", r->id);
 		goto out;
 	}
-	/* Columns: address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed. */
+	/* Columns: address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed, namespace. */
 	int key_problem = unseal(r, res, 4, "access_key", &access) < 0;
 	key_problem |= unseal(r, res, 5, "secret_key", &secret) < 0;
 	if (key_problem) {
@@ -197,6 +198,7 @@ void h_registry_validate_stored(struct req *r)
 		.enable_tls = PQgetvalue(res, 0, 2)[0] == 't',
 		.tls_cert = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
 		.access_key = access, .secret_key = secret, .stored_credentials = 1,
+		.namespace = PQgetvalue(res, 0, 6),
 	};
 	if (outbound_take(r, &slot) < 0)
 		goto out;
