@@ -22,7 +22,7 @@ UNIT_OUT := $(if $(BUILD),$(BUILD)/,tests/unit/)
 
 # Objects shared by the responder, the CLI and the unit tests.
 CORE = $(addprefix $(OUT),app.o auth.o cache.o config.o crypto.o db.o etag.o generation.o handlers.o \
-	handlers_check.o json_check.o list_query.o log.o outbound.o regcheck.o regcheck_challenge.o regcheck_net.o resp.o \
+	handlers_browse.o handlers_check.o json_check.o list_query.o log.o outbound.o regcheck.o regcheck_challenge.o regcheck_net.o resp.o \
 	routes.o validate.o)
 FCGI_OBJS = $(addprefix $(OUT),main.o supervisor.o worker.o) $(CORE)
 CLI_OBJS = $(addprefix $(OUT),cli.o cli_check.o cli_docker.o migrate.o admin_sql.o config.o crypto.o generation.o log.o outbound.o \

@@ -28,7 +28,9 @@ REASONS = {
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 # Every secret value a test sends contains this marker, and nothing else ever does: request() fails the test that

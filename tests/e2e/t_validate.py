@@ -122,9 +122,11 @@ def test_bearer_registry_with_right_credentials_passes():
         got = check(reg.address, **fields)
         passed(got)
         paths = [(path.split("?")[0], (auth or "").split(" ")[0]) for _, path, auth in reg.requests]
-        # Then the namespace probe (GET /v2/_catalog), which the fake does not offer.
         assert paths[:3] == [("/v2/", ""), ("/token", "Basic"), ("/v2/", "Bearer")], f"requests: {reg.requests}"
-        assert got["namespace_visible"] is None and "could not tell whether namespace" in got["warning"], got
+        # Then the namespace probe: the catalog asks for a token of its own scope, which is fetched.
+        assert paths[3:] == [("/v2/_catalog", ""), ("/token", "Basic"), ("/v2/_catalog", "Bearer")], reg.requests
+        assert "scope=registry%3acatalog%3a%2a" in reg.requests[4][1].lower(), f"catalog scope not asked: {reg.requests}"
+        assert got["namespace_visible"] is True, got
         assert "service=fake" in reg.requests[1][1], f"the challenge's service was not passed on: {reg.requests}"
         assert reg.requests[2][2] == f"Bearer {token}", "the registry did not get the token the service issued"
 
