@@ -35,7 +35,8 @@ ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 DEB_CMDS = nginx:nginx-light spawn-fcgi:spawn-fcgi curl:curl python3:python3 \
 	pkg-config:pkg-config cc:gcc psql:postgresql-client-15 pg_ctlcluster:postgresql-15 \
 	clang:clang valgrind:valgrind openssl:openssl chromium:chromium mandoc:mandoc \
-	systemd-analyze:systemd node:nodejs npm:npm strace:strace man:man-db wrk:wrk gnuplot:gnuplot-nox
+	systemd-analyze:systemd node:nodejs npm:npm strace:strace man:man-db wrk:wrk gnuplot:gnuplot-nox \
+	docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils
 DEB_HEADERS = /usr/include/fcgiapp.h:libfcgi-dev /usr/include/json-c/json.h:libjson-c-dev \
 	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev \
 	/usr/include/x86_64-linux-gnu/curl/curl.h:libcurl4-openssl-dev \

@@ -3,10 +3,12 @@
 # Called by `make test` after the builds.  Each suite prints "N passed, N failed"
 # last; this script adds them up, prints the total last and fails if any failed.
 #
-# Suites (default: unit sql e2e asan fuzz faults ops console bench):
+# Suites (default: unit sql e2e registry asan fuzz faults ops console bench):
 #   unit      C unit tests (tests/unit, built in the tree)
 #   sql       constraint and trigger tests (tests/sql)
 #   e2e       end-to-end tests through nginx (tests/e2e)
+#   registry  checks, browsing and docker-config against a real registry (Debian's
+#             docker-registry) with skopeo as the client (tests/registry)
 #   asan      unit and e2e again against the AddressSanitizer/UBSan build in cgi/asan
 #   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 20)
 #   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
@@ -19,7 +21,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . tests/lib/stack.sh
 
-suites=${*:-unit sql e2e asan fuzz faults ops console bench}
+suites=${*:-unit sql e2e registry asan fuzz faults ops console bench}
 # The suites run on their own stacks, whatever this shell points at.
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
 	PGHOST PGPORT PGDATABASE PGUSER
@@ -121,6 +123,9 @@ for s in $suites; do
 		;;
 	e2e)
 		suite e2e in_stack e2e python3 tests/e2e/run.py
+		;;
+	registry)
+		suite registry in_stack registry python3 tests/registry/run.py
 		;;
 	asan)
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
