@@ -1046,7 +1046,9 @@ static int each_name(const char *body, const char *field, name_fn take, void *ct
 
 	if (obj == NULL || !json_object_is_type(obj, json_type_object))
 		goto out;
-	if (!json_object_object_get_ex(obj, field, &arr) || arr == NULL) {
+	if (!json_object_object_get_ex(obj, field, &arr))
+		goto out;       /* not the API's answer: a web server's "{}" */
+	if (arr == NULL) {
 		n = 0;          /* Distribution: "tags": null for a repository without tags */
 		goto out;
 	}
@@ -1128,9 +1130,10 @@ static int walk_pages(struct session *s, struct regcheck_result *res, const char
 			     has_creds(s->cr) ? "these credentials" : "anonymous requests; set access_key and secret_key",
 			     a.status);
 		} else if (a.status == 404) {
-			fail(res, a.api_header || strcmp(field, "tags") == 0 ? RC_NOT_A_REGISTRY : RC_UNSUPPORTED,
+			/* No catalog is a registry's choice (Docker Hub, some Harbor setups); no tag list, no repository. */
+			fail(res, strcmp(field, "tags") == 0 ? RC_NOT_A_REGISTRY : RC_UNSUPPORTED,
 			     "the registry answered HTTP 404 for its %s%s", what, strcmp(field, "tags") == 0
-			     ? ": no such repository" : ": it does not offer the catalog API");
+			     ? ": no such repository" : ": unsupported, it does not offer the catalog API");
 			if (strcmp(field, "tags") == 0)
 				w->out->not_found = 1;
 		} else if (a.status != 200) {
