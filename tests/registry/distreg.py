@@ -160,3 +160,22 @@ class Distribution:
                                              headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
         assert status == 201, f"manifest PUT {repo}:{tag}: {status} {body[:200]!r}"
         return headers.get("docker-content-digest")
+
+
+def main(argv):
+    """`distreg.py [REPO:TAG ...]`: a plain-http registry with these images; prints its address, stops at EOF on stdin.
+
+    For the console test (node), which cannot start one itself as simply."""
+    import sys
+    with Distribution() as reg:
+        for ref in argv:
+            repo, tag = ref.rsplit(":", 1)
+            reg.push(repo, tag, layer=f"layer {ref}\n".encode())
+        print(reg.address, flush=True)
+        sys.stdin.read()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))
