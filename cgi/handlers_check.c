@@ -1,7 +1,7 @@
 /*
  * handlers_check.c - the registry check endpoints.  A check that finds a
  * problem is still a 200: the problem is its answer (error, error_kind).
- * Only the request itself can fail (400, 404, 500, 503).
+ * Only the request itself can fail (400, 404, 429, 500, 503).
  */
 #include "handlers_check.h"
 #include "handlers.h"
@@ -89,7 +89,8 @@ static void secret_free(char *s)
 }
 
 /*
- * 200 with the result, 400 naming the field or rule.  The body is what POST
+ * 200 with the result, 400 naming the field or rule, 429 (check_concurrency
+ * reached), 503 (no slot file).  The body is what POST
  * /openapi/system/registry takes, with the same rules; nothing is stored.
  */
 void h_registry_validate(struct req *r)
@@ -154,7 +155,7 @@ static int unseal(struct req *r, const PGresult *res, int col, const char *aad, 
 
 /*
  * 200 with the result and registry_id, 400 (a body, which this route does
- * not take), 404, 503.  Only the stored address, TLS settings and
+ * not take), 404, 429 (check_concurrency reached), 503.  Only the stored address, TLS settings and
  * credentials are used: nothing in the request can send the stored
  * credentials elsewhere, which is why a body is refused rather than ignored.
  */

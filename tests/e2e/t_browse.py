@@ -97,3 +97,39 @@ def test_query_rules():
     assert_error(repositories(registry_id, "?page_size=101"), 400, "page_size")
     assert_error(repositories("0123456789abcdef01234567"), 404, "not found")
     assert repositories(registry_id, headers=NO_AUTH).status == 401
+
+
+def test_a_next_page_link_off_the_registry_is_not_followed():
+    """A registry's Link rel="next" to another host would carry the credentials there: refused, not followed."""
+    import http.server
+    import json as _json
+
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            seen.append(self.path)
+            data = _json.dumps({"repositories": ["team/a"]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Docker-Distribution-API-Version", "registry/2.0")
+            self.send_header("Link", '<http://127.0.0.2:9/v2/_catalog?last=team%2Fa&n=100>; rel="next"')
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        reset()
+        registry_id = create(address=f"http://127.0.0.1:{server.server_address[1]}", provider="native",
+                             namespace="team")
+        assert_error(repositories(registry_id), 502, "next-page link")
+        assert len(seen) == 1, seen
+    finally:
+        server.shutdown()
+        server.server_close()
