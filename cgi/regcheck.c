@@ -253,7 +253,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
 	case 'c':
 		if (strlen(value) < sizeof a->digest && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789:+.-_")
 		    == strlen(value))
-			snprintf(a->digest, sizeof a->digest, "%s", value);
+			snprintf(a->digest, sizeof a->digest, "%.*s", (int)sizeof a->digest - 1, value);
 		break;
 	default:
 		/* Cut: a message quotes it, nothing follows it. */
