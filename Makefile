@@ -22,11 +22,11 @@ UNIT_OUT := $(if $(BUILD),$(BUILD)/,tests/unit/)
 
 # Objects shared by the responder, the CLI and the unit tests.
 CORE = $(addprefix $(OUT),app.o auth.o cache.o config.o crypto.o db.o etag.o generation.o handlers.o \
-	handlers_check.o json_check.o list_query.o log.o log_syslog.o regcheck.o regcheck_challenge.o regcheck_net.o resp.o \
-	routes.o validate.o)
+	handlers_browse.o handlers_check.o json_check.o list_query.o log.o log_syslog.o outbound.o regcheck.o \
+	regcheck_challenge.o regcheck_net.o resp.o routes.o validate.o)
 FCGI_OBJS = $(addprefix $(OUT),main.o privilege.o supervisor.o worker.o) $(CORE)
-CLI_OBJS = $(addprefix $(OUT),cli.o cli_check.o migrate.o admin_sql.o config.o crypto.o generation.o log.o log_syslog.o \
-	regcheck.o regcheck_challenge.o regcheck_net.o)
+CLI_OBJS = $(addprefix $(OUT),cli.o cli_check.o cli_docker.o migrate.o admin_sql.o config.o crypto.o generation.o log.o \
+	log_syslog.o outbound.o regcheck.o regcheck_challenge.o regcheck_net.o)
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(UNIT_OUT)%,$(wildcard tests/unit/test_*.c))
 
 ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -37,7 +37,7 @@ DEB_RUN = nginx:nginx-light curl:curl pkg-config:pkg-config cc:gcc psql:postgres
 	pg_ctlcluster:postgresql-15 openssl:openssl
 DEB_TEST = spawn-fcgi:spawn-fcgi python3:python3 clang:clang valgrind:valgrind chromium:chromium \
 	mandoc:mandoc systemd-analyze:systemd node:nodejs npm:npm strace:strace man:man-db wrk:wrk \
-	gnuplot:gnuplot-nox
+	gnuplot:gnuplot-nox docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils
 DEB_HEADERS_RUN = /usr/include/fcgiapp.h:libfcgi-dev /usr/include/json-c/json.h:libjson-c-dev \
 	/usr/include/postgresql/libpq-fe.h:libpq-dev /usr/include/openssl/evp.h:libssl-dev \
 	/usr/include/x86_64-linux-gnu/curl/curl.h:libcurl4-openssl-dev

@@ -174,7 +174,8 @@ void app_handle(const struct req_io *io, const struct app *app)
 	struct req r = { .io = io, .db = app->db, .cache = app->cache, .key = app->key,
 			 .max_body = app->max_body > 0 ? app->max_body : MAX_BODY_BYTES,
 			 .check_timeout_ms = app->check_timeout_ms,
-			 .check_allow_networks = app->check_allow_networks };
+			 .check_allow_networks = app->check_allow_networks,
+			 .check_concurrency = app->check_concurrency, .outbound_file = app->outbound_file };
 	const struct route *route;
 	char id[REGISTRY_ID_LEN + 2], allow[64];
 	size_t id_len = 0;

@@ -62,8 +62,10 @@ static const struct setting {
 	  "mode of the unix socket of listen, in octal" },
 	{ "log_file", "IMAGEREG_LOG_FILE", SETTING_STRING, offsetof(struct config, log_file), "", 0, 0, NULL,
 	  "where log lines go: empty for stderr, an absolute path (reopened on SIGHUP and SIGUSR1), or syslog" },
+	{ "check_concurrency", "IMAGEREG_CHECK_CONCURRENCY", SETTING_INT, offsetof(struct config, check_concurrency), "0", 0, 256, NULL,
+	  "outbound registry operations (checks, browsing) at once on this host, workers and CLI together; 0: a quarter of the workers, at least 1" },
 	{ "generation_file", "IMAGEREG_GENERATION_FILE", SETTING_STRING, offsetof(struct config, generation_file), "/run/imagereg/generation", 0, 0, NULL,
-	  "file of change counters shared by the workers and the CLI on this host; empty or unusable: no cache between requests" },
+	  "file of change counters shared by the workers and the CLI on this host, also holding the check_concurrency slots; empty or unusable: no cache between requests, and no registry checks" },
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -30,6 +30,7 @@ struct config {
 	const char *socket_group;   /* socket_group, IMAGEREG_SOCKET_GROUP */
 	int socket_mode;            /* socket_mode, IMAGEREG_SOCKET_MODE: octal in the file */
 	const char *log_file;       /* log_file, IMAGEREG_LOG_FILE: "", a path or "syslog" */
+	int check_concurrency;      /* check_concurrency, IMAGEREG_CHECK_CONCURRENCY: 0 = a quarter of the workers */
 	const char *generation_file; /* generation_file, IMAGEREG_GENERATION_FILE: shared change counters */
 	char *storage;              /* owns the strings read from the file */
 };

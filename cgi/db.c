@@ -21,7 +21,7 @@ static const char *const insert_cols[INS__MAX] = { "registry_id", "replayed" };
 static const char *const update_cols[UPD__MAX] = { "found", "credentials_cleared", "precondition_failed", "version" };
 static const char *const delete_cols[DEL__MAX] = { "found", "precondition_failed", "version" };
 static const char *const check_target_cols[CHK__MAX] = {
-	"address", "provider", "enable_tls", "tls_cert", "access_key_sealed", "secret_key_sealed",
+	"address", "provider", "enable_tls", "tls_cert", "access_key_sealed", "secret_key_sealed", "namespace",
 };
 static const char *const token_cols[TOK__MAX] = { "name", "scope" };
 static const char *const health_cols[HEALTH__MAX] = { "read_only" };
@@ -60,7 +60,7 @@ static const struct statement {
 		"SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only",
 		COLUMNS(health_cols) },
 	[STMT_REGISTRY_CHECK_TARGET] = { "registry_check_target", 1, 1,
-		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
+		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed, namespace"
 		" FROM registry WHERE id = $1", COLUMNS(check_target_cols) },
 };
 

@@ -33,7 +33,7 @@ enum update_col {                                                       /* STMT_
 enum delete_col { DEL_FOUND, DEL_PRECONDITION_FAILED, DEL_VERSION, DEL__MAX }; /* STMT_REGISTRY_DELETE */
 enum check_target_col {                                                 /* STMT_REGISTRY_CHECK_TARGET */
 	CHK_ADDRESS, CHK_PROVIDER, CHK_ENABLE_TLS, CHK_TLS_CERT, CHK_ACCESS_KEY_SEALED, CHK_SECRET_KEY_SEALED,
-	CHK__MAX
+	CHK_NAMESPACE, CHK__MAX
 };
 enum token_col { TOK_NAME, TOK_SCOPE, TOK__MAX };                      /* STMT_TOKEN_CHECK */
 enum health_col { HEALTH_READ_ONLY, HEALTH__MAX };                      /* STMT_HEALTH */

@@ -78,6 +78,8 @@ static int load(struct serve_options *opts)
 	opts->cors_origins = cfg.cors_origins;
 	opts->check_timeout_ms = cfg.check_timeout_ms;
 	opts->check_allow_networks = cfg.check_allow_networks;
+	opts->check_concurrency = cfg.check_concurrency;
+	opts->outbound_file = cfg.generation_file;
 	/* Not from the environment, so from the file: the responder's holds no admin setting. */
 	if (current.admin_dsn[0] != '\0' && getenv("IMAGEREG_ADMIN_DSN") == NULL)
 		log_warn("admin_dsn is set in the responder's configuration, which the responder and its group"
@@ -340,6 +342,8 @@ int main(int argc, char **argv)
 	int workers_given = workers > 0 || getenv("IMAGEREG_WORKERS") != NULL;
 	int nworkers = workers > 0 ? workers : current.workers;
 	int sd = systemd_socket();
+
+	opts.workers = nworkers;
 
 	if (spec[0] != '\0' || sd >= 0 || !FCGX_IsCGI()) {
 		int status;

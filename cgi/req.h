@@ -19,6 +19,8 @@ struct app {
 	const char *cors_origins;       /* space-separated allowed origins; NULL or "" = off */
 	int check_timeout_ms;           /* registry check time limit; 0 means its default */
 	const char *check_allow_networks; /* networks the check's SSRF guard allows; NULL or "" = none */
+	int check_concurrency;          /* outbound slots on this host; 0 only in tests: unbounded */
+	const char *outbound_file;      /* the file holding the slots (outbound.h) */
 };
 
 /* Longest API token name (api_token_name_shape). */
@@ -59,6 +61,8 @@ struct req {
 	char cors[384];                 /* CORS header lines for this origin, or "" */
 	int check_timeout_ms;           /* from struct app */
 	const char *check_allow_networks; /* from struct app; borrowed */
+	int check_concurrency;          /* from struct app */
+	const char *outbound_file;      /* from struct app; borrowed */
 };
 
 #endif

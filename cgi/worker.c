@@ -1,5 +1,6 @@
 /* worker.c - the FastCGI accept loop and the plain-CGI one-shot. */
 #include "worker.h"
+#include "outbound.h"
 #include "app.h"
 #include "cache.h"
 #include "log.h"
@@ -43,7 +44,9 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	struct req_io io = { fcgx_param, fcgx_read, fcgx_write, &fr };
 	struct app app = { .key = opts->key, .auth = opts->auth, .max_body = opts->max_body,
 			   .cors_origins = opts->cors_origins, .check_timeout_ms = opts->check_timeout_ms,
-			   .check_allow_networks = opts->check_allow_networks };
+			   .check_allow_networks = opts->check_allow_networks,
+			   .check_concurrency = outbound_limit(opts->check_concurrency, opts->workers),
+			   .outbound_file = opts->outbound_file };
 	int status = 0;
 
 	/* No SA_RESTART: the signal must interrupt accept(). */
@@ -68,6 +71,8 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	}
 	app.db = db_new(&opts->db);
 	app.cache = app.db ? cache_new(app.db, opts->gen, opts->cache_max_age_s) : NULL;
+	/* For `imagereg check`, which does not know how many of us there are. */
+	outbound_publish(opts->outbound_file, app.check_concurrency);
 	if (app.cache == NULL) {
 		log_error("out of memory");
 		db_free(app.db);
@@ -118,7 +123,9 @@ int worker_run_cgi(const struct serve_options *opts)
 	struct app app = { .db = db_new(&opts->db), .key = opts->key, .auth = opts->auth,
 			   .max_body = opts->max_body, .cors_origins = opts->cors_origins,
 			   .check_timeout_ms = opts->check_timeout_ms,
-			   .check_allow_networks = opts->check_allow_networks };
+			   .check_allow_networks = opts->check_allow_networks,
+			   .check_concurrency = outbound_limit(opts->check_concurrency, opts->workers),
+			   .outbound_file = opts->outbound_file };
 	/* One request: nothing to share, so no counters. */
 	app.cache = app.db ? cache_new(app.db, NULL, opts->cache_max_age_s) : NULL;
 	if (app.cache == NULL) {

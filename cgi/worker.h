@@ -17,6 +17,9 @@ struct serve_options {
 	const char *cors_origins;   /* space-separated; "" = CORS off */
 	int check_timeout_ms;       /* registry check time limit */
 	const char *check_allow_networks; /* space-separated CIDRs the check may reach; "" = none */
+	int check_concurrency;      /* check_concurrency as configured; 0 = derived from workers */
+	int workers;                /* how many workers share the host's outbound slots */
+	const char *outbound_file;  /* generation_file: holds the outbound slots */
 	struct generation *gen;     /* shared change counters; NULL: the cache lives one request */
 	int cache_max_age_s;        /* longest a cached answer goes unchecked with PostgreSQL */
 	const struct account *become; /* the account preforked workers switch to; NULL: none */

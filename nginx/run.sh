@@ -37,8 +37,11 @@ Try:
        -d '{"address":"https://registry.example.com","provider":"harbor","namespace":"team","is_default":true}'
   curl -s -H "Authorization: Bearer \$TOKEN" $url/openapi/system/registry
 
-Admin CLI against this stack:
-  IMAGEREG_ADMIN_DSN='$IMAGEREG_ADMIN_DSN' IMAGEREG_KEY_FILE=$IMAGEREG_KEY_FILE cgi/imagereg token list
+Admin CLI against this stack (the same allow-list and check slots as the API):
+  export IMAGEREG_ADMIN_DSN='$IMAGEREG_ADMIN_DSN' IMAGEREG_KEY_FILE=$IMAGEREG_KEY_FILE \\
+         IMAGEREG_CHECK_ALLOW_NETWORKS='$(stack_allow_networks)' IMAGEREG_GENERATION_FILE=$IMAGEREG_GENERATION_FILE
+  cgi/imagereg token list
+  cgi/imagereg check
 
 Press Ctrl-C to stop.
 MSG

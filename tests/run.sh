@@ -8,10 +8,12 @@
 # TEST_JOBS at a time (default 4: most of their time is spent waiting on
 # sockets, not on the CPU); each suite's output is shown whole when it ends.
 #
-# Suites (default: unit sql e2e asan fuzz faults ops deploy console bench):
+# Suites (default: unit sql e2e registry asan fuzz faults ops deploy console bench):
 #   unit      C unit tests (tests/unit, built in the tree)
 #   sql       constraint and trigger tests (tests/sql)
 #   e2e       end-to-end tests through nginx (tests/e2e)
+#   registry  checks, browsing and docker-config against a real registry (Debian's
+#             docker-registry) with skopeo as the client (tests/registry)
 #   asan      unit and e2e again against the AddressSanitizer/UBSan build in cgi/asan
 #   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 20)
 #   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
@@ -26,7 +28,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . tests/lib/stack.sh
 
-suites=${*:-unit sql e2e asan fuzz faults ops deploy console bench}
+suites=${*:-unit sql e2e registry asan fuzz faults ops deploy console bench}
 # The suites run on their own stacks, whatever this shell points at, and never
 # read a deployment's files in /etc/imagereg (tests that want a file name one).
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
@@ -146,6 +148,9 @@ run_one() {
 	e2e)
 		suite e2e in_stack e2e python3 tests/e2e/run.py
 		;;
+	registry)
+		suite registry in_stack registry python3 tests/registry/run.py
+		;;
 	asan)
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 		for t in cgi/asan/test_*; do
@@ -184,7 +189,7 @@ run_one() {
 }
 
 for s in $suites; do
-	case " unit sql e2e e2e-core asan valgrind fuzz faults ops deploy bench console " in
+	case " unit sql e2e e2e-core registry asan valgrind fuzz faults ops deploy bench console " in
 	*" $s "*) ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac

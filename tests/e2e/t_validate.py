@@ -19,8 +19,8 @@ from lib import (COLLECTION, SECRET_MARK, TEST_CERT, assert_error, assert_ok_jso
 from t_cgi import run_cgi
 
 VALIDATE = f"{COLLECTION}/validate"
-RESULT_KEYS = {"checked_address", "reachable", "tls_verified", "registry_api", "authenticated", "latency_ms",
-               "error", "error_kind", "warning"}
+RESULT_KEYS = {"checked_address", "reachable", "tls_verified", "registry_api", "authenticated", "namespace_visible",
+               "cert_expires_in_days", "latency_ms", "error", "error_kind", "warning"}
 KINDS = {None, "dns", "connect", "tls", "not_a_registry", "auth", "timeout", "unsupported"}
 # The stack's check_timeout (the default): a hanging registry must be given up on by then, plus this margin.
 DEFAULT_TIMEOUT_MS = 5000
@@ -95,7 +95,9 @@ def test_basic_registry_with_right_credentials_passes():
         passed(got)
         expect(got, tls_verified=False, checked_address=reg.address)
         assert "plain http" in (got["warning"] or ""), f"no warning about credentials over http: {got}"
-        assert [r[2] is not None and r[2].startswith("Basic ") for r in reg.requests] == [False, True], \
+        # Then the namespace probe (GET /v2/_catalog), which the fake does not offer.
+        assert [r[2] is not None and r[2].startswith("Basic ") for r in reg.requests if r[1] == "/v2/"] == \
+            [False, True], \
             f"expected an anonymous /v2/, then one with Basic credentials: {reg.requests}"
 
 
@@ -120,7 +122,11 @@ def test_bearer_registry_with_right_credentials_passes():
         got = check(reg.address, **fields)
         passed(got)
         paths = [(path.split("?")[0], (auth or "").split(" ")[0]) for _, path, auth in reg.requests]
-        assert paths == [("/v2/", ""), ("/token", "Basic"), ("/v2/", "Bearer")], f"requests: {reg.requests}"
+        assert paths[:3] == [("/v2/", ""), ("/token", "Basic"), ("/v2/", "Bearer")], f"requests: {reg.requests}"
+        # Then the namespace probe: the catalog asks for a token of its own scope, which is fetched.
+        assert paths[3:] == [("/v2/_catalog", ""), ("/token", "Basic"), ("/v2/_catalog", "Bearer")], reg.requests
+        assert "scope=registry%3acatalog%3a%2a" in reg.requests[4][1].lower(), f"catalog scope not asked: {reg.requests}"
+        assert got["namespace_visible"] is True, got
         assert "service=fake" in reg.requests[1][1], f"the challenge's service was not passed on: {reg.requests}"
         assert reg.requests[2][2] == f"Bearer {token}", "the registry did not get the token the service issued"
 
@@ -139,7 +145,10 @@ def test_tls_registry_with_its_certificate_as_tls_cert_passes():
         # Text before the PEM block (allowed in tls_cert) carries the marker, so a leak of tls_cert shows.
         got = check(reg.address, enable_tls=True, tls_cert=f"{secret('cert')}\n{reg.cert_pem}", **fields)
         passed(got)
-        expect(got, tls_verified=True, warning=None)
+        # The fake's certificate is made for 2 days: under 14, a warning; the fake has no catalog to probe.
+        expect(got, tls_verified=True)
+        assert got["cert_expires_in_days"] in (1, 2), got
+        assert "certificate expires in" in got["warning"], got
 
 
 def test_tls_registry_without_its_certificate_is_tls():

@@ -34,6 +34,12 @@ stack_wait() {	# stack_wait SECONDS COMMAND...: poll until COMMAND succeeds
 	done
 }
 
+# The networks the stack's registry checks may reach: the responder's and the
+# CLI line `make run` prints use the same (a caller's own value wins, even "").
+stack_allow_networks() {
+	printf '%s' "${IMAGEREG_CHECK_ALLOW_NETWORKS-127.0.0.0/8}"
+}
+
 # Starts the responder on DIR/imagereg.sock; its log is DIR/imagereg.log.
 stack_start_responder() {
 	local dir=$1 fcgi=${IMAGEREG_FCGI:-$STACK_ROOT/cgi/imagereg-fcgi}
@@ -41,7 +47,7 @@ stack_start_responder() {
 	# The registry-check tests run their fake registries on loopback, which the
 	# check's SSRF guard refuses unless allowed (a caller's own value wins, even "").
 	# shellcheck disable=SC2086
-	IMAGEREG_CHECK_ALLOW_NETWORKS=${IMAGEREG_CHECK_ALLOW_NETWORKS-127.0.0.0/8} \
+	IMAGEREG_CHECK_ALLOW_NETWORKS=$(stack_allow_networks) \
 		${IMAGEREG_WRAP:-} "$fcgi" --listen "unix:$dir/imagereg.sock" --workers "${IMAGEREG_WORKERS:-4}" \
 		</dev/null >>"$dir/imagereg.log" 2>&1 &
 	echo $! >"$dir/imagereg.pid"

@@ -1,6 +1,7 @@
 /* test_routes.c - the route table and matcher: which method and path reach which handler, 404, 405 and Allow. */
 #include "check.h"
 #include "handlers.h"
+#include "handlers_browse.h"
 #include "handlers_check.h"
 #include "routes.h"
 
@@ -32,6 +33,9 @@ static const struct find_case {
 	{ "validate", "POST", VALIDATE, ROUTE_FOUND, h_registry_validate, VALIDATE, "" },
 	{ "validate stored", "POST", ITEM_VALIDATE, ROUTE_FOUND, h_registry_validate_stored,
 	  COLL "/:id/validate", ID },
+	{ "repositories", "GET", ITEM "/repositories", ROUTE_FOUND, h_registry_repositories,
+	  COLL "/:id/repositories", ID },
+	{ "tags", "GET", ITEM "/repositories/tags", ROUTE_FOUND, h_registry_tags, COLL "/:id/repositories/tags", ID },
 	{ "validate stored, malformed id (app.c refuses it)", "POST", COLL "/zz/validate", ROUTE_FOUND,
 	  h_registry_validate_stored, COLL "/:id/validate", "zz" },
 	{ "validate stored, id segment \"validate\"", "POST", VALIDATE "/validate", ROUTE_FOUND,
@@ -144,6 +148,8 @@ static const struct table_case {
 	{ "DELETE", COLL "/:id", h_registry_delete, ROUTE_ID | ROUTE_WRITE },
 	{ "POST", COLL "/validate", h_registry_validate, ROUTE_BODY | ROUTE_WRITE },
 	{ "POST", COLL "/:id/validate", h_registry_validate_stored, ROUTE_ID | ROUTE_WRITE },
+	{ "GET", COLL "/:id/repositories", h_registry_repositories, ROUTE_ID },
+	{ "GET", COLL "/:id/repositories/tags", h_registry_tags, ROUTE_ID },
 	{ "GET", "/healthz", h_health, ROUTE_PUBLIC },
 };
 
