@@ -25,6 +25,20 @@ BOUND = 1                 # a quarter of the stack's 4 workers
 INSTRUMENTED = "/asan/" in os.environ.get("IMAGEREG_CGI", "") or bool(os.environ.get("IMAGEREG_WRAP"))
 GET_P99_MS = 200.0 if INSTRUMENTED else 50.0
 TIMEOUT_S = 5.0           # the stack's check_timeout
+# make test runs other suites beside this one on the same cores: the bound is also at least this many times the p99
+# of the same reads measured just before, without the checks (a read held by a check still shows as seconds).
+QUIET_FACTOR = 4
+
+
+def _get_times(seconds):
+    """Milliseconds of each GET of the list made during the next `seconds`."""
+    times, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        t0 = time.monotonic()
+        assert request("GET", COLLECTION).status == 200
+        times.append((time.monotonic() - t0) * 1000)
+        time.sleep(0.01)
+    return times
 
 
 def _p99(samples):
@@ -35,6 +49,8 @@ def _p99(samples):
 def test_thirty_checks_against_a_hung_registry_leave_reads_fast_and_get_429_beyond_the_bound():
     reset()
     request("POST", COLLECTION, body(address="https://reg.example.com", provider="native"))
+    quiet_p99 = _p99(_get_times(1.5))
+    limit = max(GET_P99_MS, QUIET_FACTOR * quiet_p99)
     with FakeRegistry("hang") as reg:
         answers, lock = [], threading.Lock()
         started = threading.Barrier(CHECKS + 1)
@@ -77,8 +93,9 @@ def test_thirty_checks_against_a_hung_registry_leave_reads_fast_and_get_429_beyo
     assert health and all(s == 200 for s in health), f"/healthz answered {sorted(set(health))}"
     p99 = _p99(gets)
     print(f"# hold: {CHECKS} checks, {len(refused)} answered 429, {len(ran)} ran;"
-          f" {len(gets)} GET list p99 {p99:.1f} ms max {max(gets):.1f} ms; {len(health)} /healthz all 200")
-    assert p99 < GET_P99_MS, f"GET list p99 {p99:.1f} ms over {len(gets)} requests"
+          f" {len(gets)} GET list p99 {p99:.1f} ms max {max(gets):.1f} ms (quiet p99 {quiet_p99:.1f} ms);"
+          f" {len(health)} /healthz all 200")
+    assert p99 < limit, f"GET list p99 {p99:.1f} ms over {len(gets)} requests (limit {limit:.0f} ms)"
 
 
 def test_a_slot_is_free_again_after_the_check():
