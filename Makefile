@@ -11,7 +11,7 @@ JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
 JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 SQLDIR ?= $(CURDIR)/sql
 
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(if $(WERROR),-Werror) -I$(PG_INCLUDE) $(JSON_CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(if $(WERROR),-Werror) -Icgi -I$(PG_INCLUDE) $(JSON_CFLAGS) \
 	-DIMAGEREG_SQLDIR='"$(SQLDIR)"' $(CFLAGS)
 LIBS = -lfcgi $(JSON_LIBS) -lpq -lcrypto -lcurl
 
@@ -60,6 +60,11 @@ $(OUT)imagereg: $(CLI_OBJS)
 $(OUT)%.o: cgi/%.c cgi/*.h
 	@mkdir -p $(OUT)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The admin CLI's own files live in cgi/cli/; what it shares with the responder stays in cgi/.
+$(OUT)%.o: cgi/cli/%.c cgi/*.h cgi/cli/*.h
+	@mkdir -p $(OUT)
+	$(CC) $(ALL_CFLAGS) -Icgi/cli -c -o $@ $<
 
 # Client messages for named constraints: sql/ owns the list, C includes it.
 $(OUT)db.o: cgi/constraints.inc
@@ -122,7 +127,7 @@ valgrind: deps-test build
 	bash tests/run.sh valgrind
 
 run: deps-run build
-	bash nginx/run.sh
+	bash nginx/launcher/run.sh
 
 # imagereg against reference responders through nginx, in one run (several minutes):
 # prints the table, writes tests/bench/results.md and throughput.png.  The references
@@ -148,7 +153,7 @@ RENDER = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SHARE@|$(SHARE)|g'
 INSTALL_SHARE = nginx/imagereg-location.conf nginx/imagereg-upstream.conf nginx/imagereg.conf.example \
 	cgi/openapi.json
 INSTALL_RENDERED = nginx/imagereg-console.conf.in
-INSTALL_UNITS = nginx/imagereg.socket nginx/imagereg.service.in
+INSTALL_UNITS = nginx/systemd/imagereg.socket nginx/systemd/imagereg.service.in
 INSTALL_SQL = $(wildcard sql/[0-9]*.sql) sql/CONSTRAINTS.txt
 INSTALL_SQL_FUNCTIONS = $(wildcard sql/functions/[0-9]*.sql)
 INSTALL_CONSOLE = nginx/console/index.html nginx/console/console.js nginx/console/console.css

@@ -93,7 +93,7 @@ static void secret_free(char *s)
  * reached), 503 (no slot file).  The body is what POST
  * /openapi/system/registry takes, with the same rules; nothing is stored.
  */
-void h_registry_validate(struct req *r)
+void h_registry_check(struct req *r)
 {
 	struct registry_input in;
 	struct regcheck_net nets[REGCHECK_MAX_NETS];
@@ -155,7 +155,7 @@ int unseal_stored(struct req *r, const PGresult *res, int col, const char *aad, 
  * credentials are used: nothing in the request can send the stored
  * credentials elsewhere, which is why a body is refused rather than ignored.
  */
-void h_registry_validate_stored(struct req *r)
+void h_registry_check_stored(struct req *r)
 {
 	const char *params[] = { r->id };
 	struct regcheck_net nets[REGCHECK_MAX_NETS];

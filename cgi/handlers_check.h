@@ -7,10 +7,10 @@
 #include <libpq-fe.h>
 
 /* POST /openapi/system/registry/validate: the settings of a body, not saved. */
-void h_registry_validate(struct req *r);
+void h_registry_check(struct req *r);
 
 /* POST /openapi/system/registry/:id/validate: a stored registry, as stored. */
-void h_registry_validate_stored(struct req *r);
+void h_registry_check_stored(struct req *r);
 
 /*
  * Takes one of the host's check_concurrency slots for an outbound registry

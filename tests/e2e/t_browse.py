@@ -7,7 +7,7 @@ import time
 from fakereg import FakeRegistry
 from lib import assert_error, create, item_path, request, reset
 from seclib import NO_AUTH
-from t_validate import creds
+from t_registry_check import creds
 
 
 def repositories(registry_id, query="", headers=None):

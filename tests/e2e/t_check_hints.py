@@ -7,7 +7,7 @@ import time
 
 from fakereg import FakeRegistry
 from lib import SECRET_MARK
-from t_validate import check, creds, expect
+from t_registry_check import check, creds, expect
 
 
 def test_stalled_tls_handshake_is_a_timeout_that_says_tcp_connected():

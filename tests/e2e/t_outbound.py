@@ -17,7 +17,7 @@ from fakereg import FakeRegistry
 from lib import COLLECTION, assert_error, body, create, reset, request
 from t_cgi import run_cgi
 
-VALIDATE = f"{COLLECTION}/validate"
+CHECK_PATH = f"{COLLECTION}/validate"
 CHECKS = 30
 BOUND = 1                 # a quarter of the stack's 4 workers
 # The issue's figure: reads do not wait for checks at all, so it is generous.  Under AddressSanitizer or valgrind the
@@ -58,7 +58,7 @@ def test_thirty_checks_against_a_hung_registry_leave_reads_fast_and_get_429_beyo
         def one_check():
             started.wait()
             t0 = time.monotonic()
-            resp = request("POST", VALIDATE, body(address=reg.address, provider="native"))
+            resp = request("POST", CHECK_PATH, body(address=reg.address, provider="native"))
             with lock:
                 answers.append((resp, time.monotonic() - t0))
 
@@ -102,7 +102,7 @@ def test_a_slot_is_free_again_after_the_check():
     """The one slot comes back: two checks one after the other both run."""
     with FakeRegistry("anonymous") as reg:
         for _ in range(2):
-            resp = request("POST", VALIDATE, body(address=reg.address, provider="native"))
+            resp = request("POST", CHECK_PATH, body(address=reg.address, provider="native"))
             assert resp.status == 200 and resp.json["error_kind"] is None, resp.json
 
 
@@ -110,7 +110,7 @@ def test_without_the_shared_file_checks_answer_503_rather_than_run_unbounded():
     """No generation_file, no slots: the check is refused (and nothing is contacted), reads still work."""
     with FakeRegistry("anonymous") as reg:
         raw = json.dumps(body(address=reg.address, provider="native")).encode()
-        env = {"PATH_INFO": VALIDATE, "CONTENT_LENGTH": str(len(raw)), "CONTENT_TYPE": "application/json",
+        env = {"PATH_INFO": CHECK_PATH, "CONTENT_LENGTH": str(len(raw)), "CONTENT_TYPE": "application/json",
                "IMAGEREG_GENERATION_FILE": "/nonexistent/imagereg/generation",
                "IMAGEREG_CHECK_ALLOW_NETWORKS": "127.0.0.0/8"}
         status, _, data = run_cgi("POST", raw, env)
@@ -154,7 +154,7 @@ def test_cli_check_shares_the_hosts_bound_with_the_responder():
     reset()
     with FakeRegistry("hang") as hung, FakeRegistry("anonymous") as good:
         registry_id = create(address=good.address)
-        holder = threading.Thread(target=request, args=("POST", VALIDATE, body(address=hung.address,
+        holder = threading.Thread(target=request, args=("POST", CHECK_PATH, body(address=hung.address,
                                                                                   provider="native")))
         holder.start()
         time.sleep(0.5)

@@ -1,5 +1,5 @@
 # tests/lib/stack.sh - the whole stack on loopback: PostgreSQL, responder, nginx.
-# Source it.  Used by tests/run.sh, tests/stack-up.sh and nginx/run.sh.
+# Source it.  Used by tests/run.sh, tests/stack-up.sh and nginx/launcher/run.sh.
 #
 #   stack_start DIR [PORT]   start everything with state under DIR (mktemp -d under /tmp);
 #                            exports IMAGEREG_URL, IMAGEREG_PREFIX_URL, IMAGEREG_DSN (the

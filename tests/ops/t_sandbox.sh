@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_sandbox: the responder lives within the sandbox nginx/imagereg.service.in puts
+# t_sandbox: the responder lives within the sandbox nginx/systemd/imagereg.service.in puts
 # it in, on every path a deployment exercises.  systemd is not PID 1 here, so
 # the sandbox cannot be applied; instead the socket-activated responder runs
 # under strace -f while it serves every kind of request (list, create with
@@ -25,7 +25,7 @@ ops_need_cmd curl curl
 ops_need_cmd openssl openssl
 [ -x "$OPS_FCGI" ] || ops_fail "$OPS_FCGI is not built (make build)"
 # The unit as make install writes it for PREFIX=/usr/local (rendered from its template).
-make -s render RENDER_DIR="$dir/units" RENDER_FILES=nginx/imagereg.service.in PREFIX=/usr/local ||
+make -s render RENDER_DIR="$dir/units" RENDER_FILES=nginx/systemd/imagereg.service.in PREFIX=/usr/local ||
 	ops_fail "make render failed"
 service=$dir/units/imagereg.service
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# t_systemd: the units make install writes (nginx/imagereg.socket and the
-# service rendered from nginx/imagereg.service.in, here for PREFIX=/usr/local)
+# t_systemd: the units make install writes (nginx/systemd/imagereg.socket and the
+# service rendered from nginx/systemd/imagereg.service.in, here for PREFIX=/usr/local)
 # have the settings the deployment promises.
 #   - each promised directive is there, exactly (socket path, owner and mode;
 #     ExecStart/ExecReload; KillMode; user; every hardening option; the runtime
@@ -18,7 +18,7 @@ ops_need_cmd systemd-analyze systemd
 ops_need_cmd man man-db
 [ -x "$OPS_FCGI" ] || ops_fail "$OPS_FCGI is not built (make build)"
 
-make -s render RENDER_DIR="$dir/rendered" PREFIX=/usr/local RENDER_FILES='nginx/imagereg.socket nginx/imagereg.service.in' ||
+make -s render RENDER_DIR="$dir/rendered" PREFIX=/usr/local RENDER_FILES='nginx/systemd/imagereg.socket nginx/systemd/imagereg.service.in' ||
 	ops_fail "make render failed"
 socket=$dir/rendered/imagereg.socket service=$dir/rendered/imagereg.service
 [ -f "$socket" ] && [ -f "$service" ] || ops_fail "missing $socket or $service"

@@ -13,13 +13,13 @@ from distreg import Distribution
 from lib import COLLECTION, assert_error, body, create, item_path, request, reset, secret
 from seclib import cli, cli_ok
 
-VALIDATE = f"{COLLECTION}/validate"
+CHECK_PATH = f"{COLLECTION}/validate"
 USER = "imagereg-tester"
 REPOS = 105                     # more than the 100 the browse asks the registry for per page
 
 
 def check(address, **fields):
-    resp = request("POST", VALIDATE, body(address=address, provider="native", **fields))
+    resp = request("POST", CHECK_PATH, body(address=address, provider="native", **fields))
     assert resp.status == 200, resp.json
     return resp.json
 

@@ -2,7 +2,7 @@
  * test_regcheck.c - the registry check's pure parts: the SSRF guard's address
  * classes and allow-list (IPv4-mapped and other IPv6 forms of IPv4 included),
  * check_allow_networks parsing, WWW-Authenticate challenges, the result's
- * JSON shape.  The network part is tested end to end (tests/e2e/t_validate.py).
+ * JSON shape.  The network part is tested end to end (tests/e2e/t_registry_check.py).
  */
 #include "check.h"
 #include "regcheck.h"
