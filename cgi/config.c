@@ -244,6 +244,12 @@ static int load_from(struct config *cfg, const char *path, int must_exist, int a
 			goto fail;
 		}
 	}
+	if (regcheck_nets_parse(cfg->check_allow_networks, cfg->allow, REGCHECK_MAX_NETS, &cfg->nallow,
+				why, sizeof why) < 0) {
+		fprintf(stderr, "imagereg: check_allow_networks (IMAGEREG_CHECK_ALLOW_NETWORKS): %s\n", why);
+		goto fail;
+	}
+	cfg->auth_required = strcmp(cfg->auth, "on") == 0;
 	log_set_level((enum log_level)log_level_parse(cfg->log_level));
 	return 0;
 fail:

@@ -5,6 +5,8 @@
 #ifndef IMAGEREG_CONFIG_H
 #define IMAGEREG_CONFIG_H
 
+#include "regcheck_net.h"
+
 #define CONFIG_DEFAULT_PATH "/etc/imagereg/imagereg.conf"
 /* The imagereg CLI's own file: the responder's never holds admin settings. */
 #define CONFIG_ADMIN_PATH "/etc/imagereg/admin.conf"
@@ -32,6 +34,12 @@ struct config {
 	const char *log_file;       /* log_file, IMAGEREG_LOG_FILE: "", a path or "syslog" */
 	int check_concurrency;      /* check_concurrency, IMAGEREG_CHECK_CONCURRENCY: 0 = a quarter of the workers */
 	const char *generation_file; /* generation_file, IMAGEREG_GENERATION_FILE: shared change counters */
+
+	/* Derived once by config_load from the settings above: no layer parses them again. */
+	int auth_required;          /* auth = on */
+	struct regcheck_net allow[REGCHECK_MAX_NETS]; /* check_allow_networks, parsed */
+	size_t nallow;
+
 	char *storage;              /* owns the strings read from the file */
 };
 

@@ -1,5 +1,6 @@
 /* db.c - SQL statements, connection upkeep and SQLSTATE mapping. */
 #include "db.h"
+#include "config.h"
 #include "log.h"
 
 #include <poll.h>
@@ -74,7 +75,7 @@ static const struct {
 
 struct db {
 	PGconn *conn;
-	struct db_options opts;
+	const struct config *cfg;       /* borrowed: the worker's settings */
 	int was_down;           /* log the up/down transitions once, not per request */
 	unsigned changes;       /* DB_CHANGED_* seen since db_changes last ran */
 };
@@ -83,12 +84,12 @@ struct db {
 #define CHANGE_CHANNEL "imagereg_change"
 
 
-struct db *db_new(const struct db_options *opts)
+struct db *db_new(const struct config *cfg)
 {
 	struct db *db = calloc(1, sizeof *db);
 
 	if (db != NULL)
-		db->opts = *opts;
+		db->cfg = cfg;
 	return db;
 }
 
@@ -157,11 +158,11 @@ static int db_connect(struct db *db)
 	const char *vals[4] = { timeout, "imagereg", NULL, NULL };
 	PGresult *res;
 
-	snprintf(timeout, sizeof timeout, "%d", db->opts.connect_timeout_s);
+	snprintf(timeout, sizeof timeout, "%d", db->cfg->connect_timeout_s);
 	/* The dsn comes last so that what it says overrides our defaults. */
-	if (db->opts.dsn != NULL && db->opts.dsn[0] != '\0') {
+	if (db->cfg->dsn != NULL && db->cfg->dsn[0] != '\0') {
 		keys[2] = "dbname";
-		vals[2] = db->opts.dsn;
+		vals[2] = db->cfg->dsn;
 	}
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
@@ -174,8 +175,8 @@ static int db_connect(struct db *db)
 		return -1;
 	}
 	PQsetNoticeProcessor(db->conn, log_notice, NULL);
-	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opts.statement_timeout_ms);
-	snprintf(lock_timeout, sizeof lock_timeout, "%d", db->opts.lock_timeout_ms > 0 ? db->opts.lock_timeout_ms : 1000);
+	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->cfg->statement_timeout_ms);
+	snprintf(lock_timeout, sizeof lock_timeout, "%d", db->cfg->lock_timeout_ms > 0 ? db->cfg->lock_timeout_ms : 1000);
 	const char *p[2] = { stmt_timeout, lock_timeout };
 	/* The write functions apply imagereg.write_lock_timeout to themselves only (sql/functions/7*). */
 	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false),"

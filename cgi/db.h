@@ -40,15 +40,14 @@ enum health_col { HEALTH_READ_ONLY, HEALTH__MAX };                      /* STMT_
 
 struct db;
 
-struct db_options {
-	const char *dsn;          /* libpq conninfo; NULL or "" uses PG* defaults */
-	int connect_timeout_s;    /* libpq connect_timeout unless the dsn sets one */
-	int statement_timeout_ms; /* SET statement_timeout for the session */
-	int lock_timeout_ms;      /* the longest wait of a write for the registry write lock */
-};
+struct config;
 
-/* Makes a handle; does not connect yet.  Free with db_free. */
-struct db *db_new(const struct db_options *opts);
+/*
+ * Makes a handle; does not connect yet.  Free with db_free.  cfg (borrowed,
+ * must outlive the handle) gives dsn, connect_timeout, statement_timeout and
+ * lock_timeout.
+ */
+struct db *db_new(const struct config *cfg);
 void db_free(struct db *db);
 
 /*

@@ -24,18 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* check_timeout when the worker was not given one (unit tests). */
-#define BROWSE_TIMEOUT_DEFAULT_MS 5000
-
-/* Frees a secret after overwriting it. */
-static void secret_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /* The HTTP status of a browse that failed, by what failed. */
 static int failure_status(const struct regbrowse_result *b)
 {
@@ -145,15 +133,7 @@ static void browse(struct req *r, enum regbrowse_what what)
 			   " key: finish the key rotation)");
 		goto out;
 	}
-	struct regcheck_net nets[REGCHECK_MAX_NETS];
-	struct regcheck_options opts = { .timeout_ms = r->check_timeout_ms > 0 ? r->check_timeout_ms
-								     : BROWSE_TIMEOUT_DEFAULT_MS, .allow = nets };
-	char err[160];
-	if (regcheck_nets_parse(r->check_allow_networks, nets, REGCHECK_MAX_NETS, &opts.nallow, err, sizeof err) < 0) {
-		log_error("bug: check_allow_networks passed the start-up check but now: %s", err);
-		resp_error(r, 500, "internal error");
-		goto out;
-	}
+	struct regcheck_options opts = check_options(r);
 	size_t from = q.page > 0 ? (size_t)(q.page - 1) * (size_t)q.page_size : 0;
 	const struct regcheck_input in = {
 		.address = PQgetvalue(res, 0, CHK_ADDRESS), .provider = PQgetvalue(res, 0, CHK_PROVIDER),

@@ -4,6 +4,7 @@
  * Only the request itself can fail (400, 404, 429, 500, 503).
  */
 #include "handlers_check.h"
+#include "config.h"
 #include "handlers.h"
 #include "crypto.h"
 #include "db.h"
@@ -21,26 +22,14 @@
 /* check_timeout when the worker was not given one (unit tests). */
 #define CHECK_TIMEOUT_DEFAULT_MS 5000
 
-/*
- * The worker's check settings into *o (nets is its storage).  The allow-list
- * was parsed once at start (main.c refuses to serve a bad one), so a failure
- * here is a bug: 500.  Returns 0 or -1 after answering.
- */
-static int check_options(struct req *r, struct regcheck_net nets[REGCHECK_MAX_NETS],
-			 struct regcheck_options *o)
+struct regcheck_options check_options(const struct req *r)
 {
-	char err[160];
-	size_t n = 0;
+	struct regcheck_options o = {
+		.timeout_ms = r->cfg->check_timeout_ms > 0 ? r->cfg->check_timeout_ms : CHECK_TIMEOUT_DEFAULT_MS,
+		.allow = r->cfg->allow, .nallow = r->cfg->nallow,
+	};
 
-	if (regcheck_nets_parse(r->check_allow_networks, nets, REGCHECK_MAX_NETS, &n, err, sizeof err) < 0) {
-		log_error("bug: check_allow_networks passed the start-up check but now: %s", err);
-		resp_error(r, 500, "internal error");
-		return -1;
-	}
-	o->timeout_ms = r->check_timeout_ms > 0 ? r->check_timeout_ms : CHECK_TIMEOUT_DEFAULT_MS;
-	o->allow = nets;
-	o->nallow = n;
-	return 0;
+	return o;
 }
 
 int outbound_take(struct req *r, int *slot)
@@ -50,13 +39,13 @@ int outbound_take(struct req *r, int *slot)
 	*slot = -1;
 	if (r->check_concurrency <= 0)
 		return 0;       /* unit tests: no host to share */
-	switch (outbound_acquire(r->outbound_file, r->check_concurrency, slot, err, sizeof err)) {
+	switch (outbound_acquire(r->cfg->generation_file, r->check_concurrency, slot, err, sizeof err)) {
 	case OUTBOUND_SLOT:
 		return 0;
 	case OUTBOUND_BUSY:
 		/* At once: waiting here would hold this worker too, which is what the bound prevents. */
 		snprintf(retry, sizeof retry, "Retry-After: %d\r\n",
-			 outbound_retry_after(r->check_timeout_ms > 0 ? r->check_timeout_ms : CHECK_TIMEOUT_DEFAULT_MS));
+			 outbound_retry_after(check_options(r).timeout_ms));
 		resp_error_h(r, 429, retry, "%d registry operations are already running on this host"
 			     " (check_concurrency); try again later", r->check_concurrency);
 		return -1;
@@ -79,15 +68,6 @@ static void log_check(const char *who, const struct regcheck_result *res)
 		 kind ? kind : "-", res->latency_ms, res->warning[0] ? " (with a warning)" : "");
 }
 
-/* Frees a secret after overwriting it. */
-static void secret_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /*
  * 200 with the result, 400 naming the field or rule, 429 (check_concurrency
  * reached), 503 (no slot file).  The body is what POST
@@ -96,8 +76,7 @@ static void secret_free(char *s)
 void h_registry_check(struct req *r)
 {
 	struct registry_input in;
-	struct regcheck_net nets[REGCHECK_MAX_NETS];
-	struct regcheck_options opts;
+	struct regcheck_options opts = check_options(r);
 	struct regcheck_result res;
 	char err[256];
 	int slot = -1;
@@ -106,7 +85,7 @@ void h_registry_check(struct req *r)
 		resp_error(r, 400, "%s", err);
 		goto out;
 	}
-	if (check_options(r, nets, &opts) < 0 || outbound_take(r, &slot) < 0)
+	if (outbound_take(r, &slot) < 0)
 		goto out;
 	const struct regcheck_input ci = {
 		.address = in.address, .provider = in.provider, .namespace = in.namespace,
@@ -158,8 +137,7 @@ int unseal_stored(struct req *r, const PGresult *res, int col, const char *aad, 
 void h_registry_check_stored(struct req *r)
 {
 	const char *params[] = { r->id };
-	struct regcheck_net nets[REGCHECK_MAX_NETS];
-	struct regcheck_options opts;
+	struct regcheck_options opts = check_options(r);
 	struct regcheck_result result;
 	char *access = NULL, *secret = NULL;
 	PGresult *res = NULL;
@@ -170,8 +148,6 @@ void h_registry_check_stored(struct req *r)
 			   " settings, POST them to /openapi/system/registry/validate");
 		return;
 	}
-	if (check_options(r, nets, &opts) < 0)
-		return;
 	res = db_exec(r->db, STMT_REGISTRY_CHECK_TARGET, params);
 	if (!result_ok(r, res, PGRES_TUPLES_OK))
 		goto out;

@@ -2,6 +2,7 @@
 #ifndef IMAGEREG_HANDLERS_CHECK_H
 #define IMAGEREG_HANDLERS_CHECK_H
 
+#include "regcheck.h"
 #include "req.h"
 
 #include <libpq-fe.h>
@@ -18,6 +19,9 @@ void h_registry_check_stored(struct req *r);
  * answering 429 (every slot taken; Retry-After) or 503 (no slot file).
  */
 int outbound_take(struct req *r, int *slot);
+
+/* The check's options from the settings: check_timeout and the allow-list parsed at load. */
+struct regcheck_options check_options(const struct req *r);
 
 /*
  * Opens one sealed column (STMT_REGISTRY_CHECK_TARGET's CHK_*_SEALED) of row 0:

@@ -44,14 +44,6 @@ static int load(struct serve_options *opts)
 
 	if (config_load(&cfg, config_path) < 0)
 		return -1;
-	/* Parsed again by each check; a bad list is refused here, once. */
-	struct regcheck_net nets[REGCHECK_MAX_NETS];
-	size_t nnets;
-	if (regcheck_nets_parse(cfg.check_allow_networks, nets, REGCHECK_MAX_NETS, &nnets, err, sizeof err) < 0) {
-		log_error("check_allow_networks (IMAGEREG_CHECK_ALLOW_NETWORKS): %s", err);
-		config_free(&cfg);
-		return -1;
-	}
 	if (log_target_check(cfg.log_file, err, sizeof err) < 0) {
 		log_error("%s (log_file, IMAGEREG_LOG_FILE)", err);
 		config_free(&cfg);
@@ -67,24 +59,14 @@ static int load(struct serve_options *opts)
 	seal_key_clear(&fresh);
 	config_free(&current);
 	current = cfg;
-	opts->db.dsn = cfg.dsn;
-	opts->db.connect_timeout_s = cfg.connect_timeout_s;
-	opts->db.statement_timeout_ms = cfg.statement_timeout_ms;
-	opts->db.lock_timeout_ms = cfg.lock_timeout_ms;
-	opts->cache_max_age_s = cfg.cache_max_age_s;
+	/* The workers read every setting through this one pointer (forked after each load). */
+	opts->cfg = &current;
 	opts->key = &key;
-	opts->auth = strcmp(cfg.auth, "on") == 0;
-	opts->max_body = cfg.max_body;
-	opts->cors_origins = cfg.cors_origins;
-	opts->check_timeout_ms = cfg.check_timeout_ms;
-	opts->check_allow_networks = cfg.check_allow_networks;
-	opts->check_concurrency = cfg.check_concurrency;
-	opts->outbound_file = cfg.generation_file;
 	/* Not from the environment, so from the file: the responder's holds no admin setting. */
 	if (current.admin_dsn[0] != '\0' && getenv("IMAGEREG_ADMIN_DSN") == NULL)
 		log_warn("admin_dsn is set in the responder's configuration, which the responder and its group"
 			 " read; it belongs in %s, mode 0600, readable by the administrator only", CONFIG_ADMIN_PATH);
-	if (!opts->auth)
+	if (!current.auth_required)
 		log_warn("authentication is OFF (auth = off): every client may read and write;"
 			 " only run this way behind nginx auth_request");
 	return 0;

@@ -32,14 +32,6 @@ static char *open_column(const struct seal_key *key, const PGresult *res, int i,
 	return plain;
 }
 
-static void secret_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /* One registry to check: its row and, once run, its result. */
 struct job {
 	int row;
@@ -204,8 +196,8 @@ static int check_rows(const PGresult *res, const struct seal_key *key, const str
 
 int cmd_check(PGconn *conn, const struct config *cfg, int argc, char **argv)
 {
-	struct regcheck_net nets[REGCHECK_MAX_NETS];
-	struct regcheck_options opts = { .timeout_ms = cfg->check_timeout_ms, .allow = nets };
+	struct regcheck_options opts = { .timeout_ms = cfg->check_timeout_ms, .allow = cfg->allow,
+					 .nallow = cfg->nallow };
 	struct seal_key key;
 	char err[512];
 	PGresult *res = NULL;
@@ -214,11 +206,6 @@ int cmd_check(PGconn *conn, const struct config *cfg, int argc, char **argv)
 	if (argc > 1) {
 		fprintf(stderr, "usage: imagereg check [ID]\n");
 		return 2;
-	}
-	if (regcheck_nets_parse(cfg->check_allow_networks, nets, REGCHECK_MAX_NETS, &opts.nallow,
-				err, sizeof err) < 0) {
-		fprintf(stderr, "imagereg: check_allow_networks (IMAGEREG_CHECK_ALLOW_NETWORKS): %s\n", err);
-		return 1;
 	}
 	if (seal_key_load(cfg->key_file, &key, err, sizeof err) < 0) {
 		fprintf(stderr, "imagereg: %s\n", err);

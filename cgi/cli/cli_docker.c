@@ -53,15 +53,6 @@ static void address_host(const char *address, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)strcspn(host, "/?#"), host);
 }
 
-/* Wipes and frees a secret string. */
-static void secret_free(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 /*
  * The existing config.json at path as a JSON object (caller puts), a new
  * empty one when there is no file, or NULL after a message (unreadable, not
