@@ -176,6 +176,13 @@ def psql(sql, *params, database=None):
     return proc.stdout
 
 
+def responder_env():
+    """What a responder run by a test needs from the suite's environment: the PG* connection variables, and the
+    config files tests/run.sh names (so that a deployment's /etc/imagereg on the machine is never read)."""
+    return {k: v for k, v in os.environ.items()
+            if k.startswith("PG") or k in ("IMAGEREG_CONFIG", "IMAGEREG_ADMIN_CONFIG")}
+
+
 def reset():
     """Empty the registry table."""
     psql("DELETE FROM registry;")
