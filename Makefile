@@ -45,8 +45,8 @@ DEB_HEADERS_TEST = /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzze
 # Another apt run (unattended-upgrades, a colleague) may hold the lock for a while.
 APT_GET = apt-get -o DPkg::Lock::Timeout=600
 
-.PHONY: all build deps deps-run deps-test test run db bench clean unit asan valgrind fuzz install uninstall \
-	install-list render
+.PHONY: all build deps deps-run deps-test test check run db bench clean unit asan valgrind fuzz install \
+	uninstall install-list render
 FUZZ_SECONDS ?= 60
 all: build
 build: $(OUT)imagereg-fcgi $(OUT)imagereg
@@ -100,11 +100,18 @@ apt-missing:
 		$(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The full gate.  Incremental: objects are rebuilt from their sources, so no clean first.
 test: deps-test
-	$(MAKE) clean
-	$(MAKE) WERROR=1 build unit
-	$(MAKE) WERROR=1 asan
+	$(MAKE) -j2 WERROR=1 build unit
+	$(MAKE) -j2 WERROR=1 asan
 	bash tests/run.sh
+
+# The quick loop (about a minute): build, unit tests, SQL tests and the core
+# end-to-end modules, on a stack of their own.
+E2E_CORE = t_create. t_read. t_update. t_delete. t_defaults. t_ids. t_routing. t_validation. t_field_rules. t_db_lock.
+check: deps
+	$(MAKE) -j2 WERROR=1 build unit
+	E2E_CORE='$(E2E_CORE)' bash tests/run.sh unit sql e2e-core
 
 # Each libFuzzer harness for FUZZ_SECONDS (make test runs them for 20 s).
 fuzz: deps-test

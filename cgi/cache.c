@@ -114,24 +114,25 @@ int cache_sync(struct cache *c)
 /*
  * The six Zadig fields of row i, then has_credentials and
  * credentials_updated_at (extra fields do not disturb Zadig's clients).
- * Column 8, the version, goes to the ETag header, not into the body.
+ * The version goes to the ETag header, not into the body.
  */
 static struct json_object *registry_json(const PGresult *res, int i)
 {
-	static const char *const names[] = {
-		"registry_id", "address", "provider", "region", "namespace",
+	static const struct { const char *field; enum registry_col col; } strings[] = {
+		{ "registry_id", REG_ID }, { "address", REG_ADDRESS }, { "provider", REG_PROVIDER },
+		{ "region", REG_REGION }, { "namespace", REG_NAMESPACE },
 	};
 	struct json_object *obj = json_object_new_object();
 
-	for (int col = 0; col < 5; col++)
-		json_object_object_add(obj, names[col],
-				       json_object_new_string(PQgetvalue(res, i, col)));
+	for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++)
+		json_object_object_add(obj, strings[k].field,
+				       json_object_new_string(PQgetvalue(res, i, strings[k].col)));
 	json_object_object_add(obj, "is_default",
-			       json_object_new_boolean(PQgetvalue(res, i, 5)[0] == 't'));
+			       json_object_new_boolean(PQgetvalue(res, i, REG_IS_DEFAULT)[0] == 't'));
 	json_object_object_add(obj, "has_credentials",
-			       json_object_new_boolean(PQgetvalue(res, i, 6)[0] == 't'));
-	json_object_object_add(obj, "credentials_updated_at", PQgetisnull(res, i, 7) ? NULL
-			       : json_object_new_string(PQgetvalue(res, i, 7)));
+			       json_object_new_boolean(PQgetvalue(res, i, REG_HAS_CREDENTIALS)[0] == 't'));
+	json_object_object_add(obj, "credentials_updated_at", PQgetisnull(res, i, REG_CREDENTIALS_UPDATED_AT) ? NULL
+			       : json_object_new_string(PQgetvalue(res, i, REG_CREDENTIALS_UPDATED_AT)));
 	return obj;
 }
 
@@ -162,12 +163,12 @@ static int set_build(struct registry_set *set, const PGresult *res)
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &item->json_len);
 		if (item->json == NULL)
 			return -1;
-		snprintf(item->id, sizeof item->id, "%s", PQgetvalue(res, (int)i, 0));
-		snprintf(item->version, sizeof item->version, "%s", PQgetvalue(res, (int)i, 8));
+		snprintf(item->id, sizeof item->id, "%s", PQgetvalue(res, (int)i, REG_ID));
+		snprintf(item->version, sizeof item->version, "%s", PQgetvalue(res, (int)i, REG_VERSION));
 		item->address = field_string(item->obj, "address");
 		item->provider = field_string(item->obj, "provider");
 		item->namespace = field_string(item->obj, "namespace");
-		item->is_default = PQgetvalue(res, (int)i, 5)[0] == 't';
+		item->is_default = PQgetvalue(res, (int)i, REG_IS_DEFAULT)[0] == 't';
 		total += item->json_len + 1;
 	}
 	/* The list answer, byte for byte what serializing the array would give. */
@@ -245,8 +246,8 @@ enum token_verdict cache_token(struct cache *c, const char *hash_bytea, char *na
 			slot->verdict = TOKEN_UNKNOWN;
 			slot->name[0] = '\0';
 		} else {
-			slot->verdict = strcmp(PQgetvalue(res, 0, 1), "write") == 0 ? TOKEN_WRITE : TOKEN_READ;
-			snprintf(slot->name, sizeof slot->name, "%s", PQgetvalue(res, 0, 0));
+			slot->verdict = strcmp(PQgetvalue(res, 0, TOK_SCOPE), "write") == 0 ? TOKEN_WRITE : TOKEN_READ;
+			snprintf(slot->name, sizeof slot->name, "%s", PQgetvalue(res, 0, TOK_NAME));
 		}
 		PQclear(res);
 	}

@@ -37,7 +37,7 @@ static const struct setting {
 	{ "statement_timeout", "IMAGEREG_STATEMENT_TIMEOUT", SETTING_INT, offsetof(struct config, statement_timeout_ms), "5000", 1, 600000, NULL,
 	  "PostgreSQL statement_timeout of every query, in milliseconds" },
 	{ "lock_timeout", "IMAGEREG_LOCK_TIMEOUT", SETTING_INT, offsetof(struct config, lock_timeout_ms), "1000", 1, 600000, NULL,
-	  "longest wait of a write for the registry write lock (PostgreSQL lock_timeout), in milliseconds; then 503" },
+	  "longest wait of a write for the registry write lock (PostgreSQL lock_timeout of the write functions), in milliseconds; then 503" },
 	{ "cache_max_age", "IMAGEREG_CACHE_MAX_AGE", SETTING_INT, offsetof(struct config, cache_max_age_s), "30", 1, 3600, NULL,
 	  "seconds a worker answers from its cache before checking with PostgreSQL again, even without a change notification" },
 	{ "connect_timeout", "IMAGEREG_CONNECT_TIMEOUT", SETTING_INT, offsetof(struct config, connect_timeout_s), "3", 1, 60, NULL,

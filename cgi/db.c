@@ -9,39 +9,59 @@
 
 /* The six Zadig fields, then has_credentials, credentials_updated_at (ISO 8601) and the version (the ETag). */
 #define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default," \
-	" secret_key_sealed IS NOT NULL, to_json(credentials_updated_at) #>> '{}', version"
+	" secret_key_sealed IS NOT NULL AS has_credentials," \
+	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version"
 
-/* Writes go through the SQL functions of sql/002 (as sql/004 redefined them): one round trip each. */
+/* Result column names in the order of the enums of db.h. */
+static const char *const registry_cols[REG__MAX] = {
+	"id", "address", "provider", "region", "namespace", "is_default", "has_credentials",
+	"credentials_updated_at", "version",
+};
+static const char *const insert_cols[INS__MAX] = { "registry_id", "replayed" };
+static const char *const update_cols[UPD__MAX] = { "found", "credentials_cleared", "precondition_failed", "version" };
+static const char *const delete_cols[DEL__MAX] = { "found", "precondition_failed", "version" };
+static const char *const check_target_cols[CHK__MAX] = {
+	"address", "provider", "enable_tls", "tls_cert", "access_key_sealed", "secret_key_sealed",
+};
+static const char *const token_cols[TOK__MAX] = { "name", "scope" };
+static const char *const health_cols[HEALTH__MAX] = { "read_only" };
+
+#define COLUMNS(a) a, (int)(sizeof a / sizeof a[0])
+
+/* Writes go through the SQL functions of sql/functions/7*.sql: one round trip each. */
 static const struct statement {
 	const char *name;
 	int nparams;
 	int read_only;          /* safe to run again after a lost connection */
 	const char *sql;
+	const char *const *columns;     /* the result's column names, NULL for none checked */
+	int ncolumns;
 } statements[STMT__MAX] = {
 	[STMT_REGISTRY_LIST] = { "registry_list", 0, 1,
-		"SELECT " REGISTRY_COLUMNS " FROM registry ORDER BY created_at, id" },
-	[STMT_REGISTRY_GET] = { "registry_get", 1, 1,
-		"SELECT " REGISTRY_COLUMNS " FROM registry WHERE id = $1" },
+		"SELECT " REGISTRY_COLUMNS " FROM registry ORDER BY created_at, id", COLUMNS(registry_cols) },
 	[STMT_REGISTRY_INSERT] = { "registry_insert", 11, 0,
 		"SELECT registry_id, replayed FROM imagereg_registry_create($1, $2, $3, $4, $5, $6::boolean,"
-		" $7::bytea, $8::bytea, $9::boolean, $10, $11)" },
+		" $7::bytea, $8::bytea, $9::boolean, $10, $11)", COLUMNS(insert_cols) },
 	[STMT_REGISTRY_UPDATE] = { "registry_update", 12, 0,
 		"SELECT found, credentials_cleared, precondition_failed, version FROM imagereg_registry_update($1, $2,"
-		" $3, $4, $5, $6, $7::boolean, $8::bytea, $9::bytea, $10::boolean, $11, $12::bigint[])" },
+		" $3, $4, $5, $6, $7::boolean, $8::bytea, $9::bytea, $10::boolean, $11, $12::bigint[])",
+		COLUMNS(update_cols) },
 	[STMT_REGISTRY_DELETE] = { "registry_delete", 3, 0,
-		"SELECT found, precondition_failed, version FROM imagereg_registry_delete($1, $2, $3::bigint[])" },
+		"SELECT found, precondition_failed, version FROM imagereg_registry_delete($1, $2, $3::bigint[])",
+		COLUMNS(delete_cols) },
 	/* Stamps last_used_at at most once a minute: repeating it is harmless. */
 	[STMT_TOKEN_CHECK] = { "token_check", 1, 1,
-		"SELECT name, scope FROM imagereg_token_check($1::bytea)" },
+		"SELECT name, scope FROM imagereg_token_check($1::bytea)", COLUMNS(token_cols) },
 	/*
 	 * A standby (in recovery) or a read-only session answers reads but no
 	 * write: after a failover a node that came back must not look healthy.
 	 */
 	[STMT_HEALTH] = { "health", 0, 1,
-		"SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'" },
+		"SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only",
+		COLUMNS(health_cols) },
 	[STMT_REGISTRY_CHECK_TARGET] = { "registry_check_target", 1, 1,
 		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
-		" FROM registry WHERE id = $1" },
+		" FROM registry WHERE id = $1", COLUMNS(check_target_cols) },
 };
 
 /* Client messages for the named constraints of sql/. */
@@ -108,6 +128,27 @@ static void log_notice(void *arg, const char *message)
 	log_warn("postgresql: %.*s", (int)strcspn(message, "\n"), message);
 }
 
+/*
+ * Every named column of st is where its enum says: a mismatch is a bug in
+ * this file, found on the first connection rather than as a wrong field.
+ */
+static int check_columns(PGconn *conn, const struct statement *st)
+{
+	PGresult *desc = PQdescribePrepared(conn, st->name);
+	int ok = PQresultStatus(desc) == PGRES_COMMAND_OK && PQnfields(desc) == st->ncolumns;
+
+	for (int c = 0; ok && c < st->ncolumns; c++)
+		if (PQfnumber(desc, st->columns[c]) != c) {
+			log_error("bug: statement %s: column %s is not at %d", st->name, st->columns[c], c);
+			ok = 0;
+		}
+	if (PQresultStatus(desc) == PGRES_COMMAND_OK && PQnfields(desc) != st->ncolumns)
+		log_error("bug: statement %s returns %d columns, db.c names %d", st->name, PQnfields(desc),
+			  st->ncolumns);
+	PQclear(desc);
+	return ok ? 0 : -1;
+}
+
 /* Opens a connection, sets session limits and prepares every statement. */
 static int db_connect(struct db *db)
 {
@@ -136,8 +177,9 @@ static int db_connect(struct db *db)
 	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opts.statement_timeout_ms);
 	snprintf(lock_timeout, sizeof lock_timeout, "%d", db->opts.lock_timeout_ms > 0 ? db->opts.lock_timeout_ms : 1000);
 	const char *p[2] = { stmt_timeout, lock_timeout };
+	/* The write functions apply imagereg.write_lock_timeout to themselves only (sql/functions/7*). */
 	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false),"
-			   " set_config('lock_timeout', $2, false), set_config('TimeZone', 'UTC', false)",
+			   " set_config('imagereg.write_lock_timeout', $2, false), set_config('TimeZone', 'UTC', false)",
 			   2, NULL, p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		goto fail;
@@ -148,6 +190,10 @@ static int db_connect(struct db *db)
 		if (PQresultStatus(res) != PGRES_COMMAND_OK)
 			goto fail;
 		PQclear(res);
+		if (statements[i].columns != NULL && check_columns(db->conn, &statements[i]) < 0) {
+			res = NULL;
+			goto fail;
+		}
 	}
 	/*
 	 * Fixed session setup, not a query with parameters: LISTEN cannot be

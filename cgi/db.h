@@ -8,7 +8,6 @@
 /* Every statement the responder runs; SQL text lives in db.c only. */
 enum stmt {
 	STMT_REGISTRY_LIST,
-	STMT_REGISTRY_GET,
 	STMT_REGISTRY_INSERT,
 	STMT_REGISTRY_UPDATE,
 	STMT_REGISTRY_DELETE,
@@ -18,13 +17,34 @@ enum stmt {
 	STMT__MAX
 };
 
+/*
+ * The result columns of each statement, by name: db.c lists the names beside
+ * the SQL and checks them against PQfnumber once per connection, so a column
+ * read here is the column the SQL returns.
+ */
+enum registry_col {             /* STMT_REGISTRY_LIST */
+	REG_ID, REG_ADDRESS, REG_PROVIDER, REG_REGION, REG_NAMESPACE, REG_IS_DEFAULT,
+	REG_HAS_CREDENTIALS, REG_CREDENTIALS_UPDATED_AT, REG_VERSION, REG__MAX
+};
+enum insert_col { INS_REGISTRY_ID, INS_REPLAYED, INS__MAX };           /* STMT_REGISTRY_INSERT */
+enum update_col {                                                       /* STMT_REGISTRY_UPDATE */
+	UPD_FOUND, UPD_CREDENTIALS_CLEARED, UPD_PRECONDITION_FAILED, UPD_VERSION, UPD__MAX
+};
+enum delete_col { DEL_FOUND, DEL_PRECONDITION_FAILED, DEL_VERSION, DEL__MAX }; /* STMT_REGISTRY_DELETE */
+enum check_target_col {                                                 /* STMT_REGISTRY_CHECK_TARGET */
+	CHK_ADDRESS, CHK_PROVIDER, CHK_ENABLE_TLS, CHK_TLS_CERT, CHK_ACCESS_KEY_SEALED, CHK_SECRET_KEY_SEALED,
+	CHK__MAX
+};
+enum token_col { TOK_NAME, TOK_SCOPE, TOK__MAX };                      /* STMT_TOKEN_CHECK */
+enum health_col { HEALTH_READ_ONLY, HEALTH__MAX };                      /* STMT_HEALTH */
+
 struct db;
 
 struct db_options {
 	const char *dsn;          /* libpq conninfo; NULL or "" uses PG* defaults */
 	int connect_timeout_s;    /* libpq connect_timeout unless the dsn sets one */
 	int statement_timeout_ms; /* SET statement_timeout for the session */
-	int lock_timeout_ms;      /* SET lock_timeout: the longest wait for the registry write lock */
+	int lock_timeout_ms;      /* the longest wait of a write for the registry write lock */
 };
 
 /* Makes a handle; does not connect yet.  Free with db_free. */

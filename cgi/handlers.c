@@ -287,8 +287,8 @@ void h_registry_create(struct req *r)
 		goto out;
 	obj = json_object_new_object();
 	json_object_object_add(obj, "message", json_object_new_string("success"));
-	json_object_object_add(obj, "registry_id", json_object_new_string(PQgetvalue(res, 0, 0)));
-	resp_json(r, 200, PQgetvalue(res, 0, 1)[0] == 't' ? "Idempotency-Replayed: true\r\n" : NULL, obj);
+	json_object_object_add(obj, "registry_id", json_object_new_string(PQgetvalue(res, 0, INS_REGISTRY_ID)));
+	resp_json(r, 200, PQgetvalue(res, 0, INS_REPLAYED)[0] == 't' ? "Idempotency-Replayed: true\r\n" : NULL, obj);
 	json_object_put(obj);
 out:
 	PQclear(res);
@@ -333,22 +333,22 @@ void h_registry_update(struct req *r)
 	res = write_exec(r, STMT_REGISTRY_UPDATE, params);
 	if (!result_ok(r, res, PGRES_TUPLES_OK))
 		goto out;
-	if (PQgetvalue(res, 0, 0)[0] != 't') {
+	if (PQgetvalue(res, 0, UPD_FOUND)[0] != 't') {
 		resp_error(r, 404, "registry %s not found", r->id);
 		goto out;
 	}
-	if (PQgetvalue(res, 0, 2)[0] == 't') {
-		precondition_failed(r, &match, PQgetvalue(res, 0, 3));
+	if (PQgetvalue(res, 0, UPD_PRECONDITION_FAILED)[0] == 't') {
+		precondition_failed(r, &match, PQgetvalue(res, 0, UPD_VERSION));
 		goto out;
 	}
 	struct json_object *obj = json_object_new_object();
 
 	json_object_object_add(obj, "message", json_object_new_string("success"));
-	if (PQgetvalue(res, 0, 1)[0] == 't')
+	if (PQgetvalue(res, 0, UPD_CREDENTIALS_CLEARED)[0] == 't')
 		json_object_object_add(obj, "warning", json_object_new_string(
 			"the address moved to another host without a new secret_key:"
 			" the stored access_key and secret_key were cleared; send them again"));
-	snprintf(etag, sizeof etag, "ETag: \"%s\"\r\n", PQgetvalue(res, 0, 3));
+	snprintf(etag, sizeof etag, "ETag: \"%s\"\r\n", PQgetvalue(res, 0, UPD_VERSION));
 	resp_json(r, 200, etag, obj);
 	json_object_put(obj);
 out:
@@ -371,10 +371,10 @@ void h_registry_delete(struct req *r)
 	res = write_exec(r, STMT_REGISTRY_DELETE, params);
 	if (!result_ok(r, res, PGRES_TUPLES_OK))
 		goto out;
-	if (PQgetvalue(res, 0, 0)[0] != 't')
+	if (PQgetvalue(res, 0, DEL_FOUND)[0] != 't')
 		resp_error(r, 404, "registry %s not found", r->id);
-	else if (PQgetvalue(res, 0, 1)[0] == 't')
-		precondition_failed(r, &match, PQgetvalue(res, 0, 2));
+	else if (PQgetvalue(res, 0, DEL_PRECONDITION_FAILED)[0] == 't')
+		precondition_failed(r, &match, PQgetvalue(res, 0, DEL_VERSION));
 	else
 		resp_success(r);
 out:
@@ -389,7 +389,7 @@ void h_health(struct req *r)
 {
 	PGresult *res = db_exec(r->db, STMT_HEALTH, NULL);
 	int up = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-	int read_only = up && PQgetvalue(res, 0, 0)[0] == 't';
+	int read_only = up && PQgetvalue(res, 0, HEALTH_READ_ONLY)[0] == 't';
 	struct json_object *obj = json_object_new_object();
 
 	json_object_object_add(obj, "status", json_object_new_string(up && !read_only ? "ok" : "degraded"));

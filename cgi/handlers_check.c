@@ -133,9 +133,8 @@ void h_registry_validate_stored(struct req *r)
 		resp_error(r, 404, "registry %s not found", r->id);
 		goto out;
 	}
-	/* Columns: address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed. */
-	int key_problem = unseal(r, res, 4, "access_key", &access) < 0;
-	key_problem |= unseal(r, res, 5, "secret_key", &secret) < 0;
+	int key_problem = unseal(r, res, CHK_ACCESS_KEY_SEALED, "access_key", &access) < 0;
+	key_problem |= unseal(r, res, CHK_SECRET_KEY_SEALED, "secret_key", &secret) < 0;
 	if (key_problem) {
 		/* Half a pair is worse than none: a wrong user name looks like a refusal. */
 		log_warn("registry %s: stored credentials cannot be opened with key %s (another key, or altered);"
@@ -145,9 +144,9 @@ void h_registry_validate_stored(struct req *r)
 		access = secret = NULL;
 	}
 	const struct regcheck_input ci = {
-		.address = PQgetvalue(res, 0, 0), .provider = PQgetvalue(res, 0, 1),
-		.enable_tls = PQgetvalue(res, 0, 2)[0] == 't',
-		.tls_cert = PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3),
+		.address = PQgetvalue(res, 0, CHK_ADDRESS), .provider = PQgetvalue(res, 0, CHK_PROVIDER),
+		.enable_tls = PQgetvalue(res, 0, CHK_ENABLE_TLS)[0] == 't',
+		.tls_cert = PQgetisnull(res, 0, CHK_TLS_CERT) ? NULL : PQgetvalue(res, 0, CHK_TLS_CERT),
 		.access_key = access, .secret_key = secret, .stored_credentials = 1,
 	};
 	regcheck_run(&ci, &opts, &result);

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # tests/run.sh - every test suite against a real PostgreSQL and nginx on loopback.
-# Called by `make test` after the builds.  Each suite prints "N passed, N failed"
-# last; this script adds them up, prints the total last and fails if any failed.
+# Called by `make test` (and `make check`) after the builds.  Each suite prints
+# "N passed, N failed" last; this script adds them up, prints a table of the
+# suites with their times and the total last, and fails if any failed.
+#
+# The suites are independent (each starts its own stack on free ports) and run
+# TEST_JOBS at a time (default 4: most of their time is spent waiting on
+# sockets, not on the CPU); each suite's output is shown whole when it ends.
 #
 # Suites (default: unit sql e2e asan fuzz faults ops deploy console bench):
 #   unit      C unit tests (tests/unit, built in the tree)
@@ -14,6 +19,7 @@
 #   deploy    README's deployment section as written, on Debian's nginx config and a Debian cluster (tests/deploy)
 #   console   the browser console clicked through in headless Chromium (tests/console)
 #   bench     the benchmark harness run tiny on its own stack (tests/bench/smoke.sh)
+#   e2e-core  the end-to-end modules of E2E_CORE only (make check)
 #   valgrind  e2e with every responder process under valgrind memcheck (make valgrind)
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +30,9 @@ suites=${*:-unit sql e2e asan fuzz faults ops deploy console bench}
 # The suites run on their own stacks, whatever this shell points at.
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
 	PGHOST PGPORT PGDATABASE PGUSER
+# PostgreSQL's own programs, not Debian's wrappers in /usr/bin (about 60 ms less a call).
+PATH="$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin):$PATH"
+export PATH
 # Writes that fire no trigger are seen within cache_max_age: short here, so tests/e2e/t_cache_bound.py is quick.
 export IMAGEREG_CACHE_MAX_AGE=${IMAGEREG_CACHE_MAX_AGE:-3}
 work=$(mktemp -d /tmp/imagereg-test.XXXXXX)
@@ -40,35 +49,39 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Runs one suite, shows its output, adds its closing counts to the total.
+# Runs one suite with its output and time in $work/results/N.*; prints nothing.
 # A suite that ends without a count line counts as one failure.
 suite() {
-	local name=$1 out line
+	local name=$1 out start
 	shift
-	echo "=== $name"
-	out="$work/${name//\//_}.out"
-	"$@" 2>&1 | tee "$out"
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-	if [ -z "$line" ]; then
-		echo "not ok - $name ended without a result line"
-		failed=$((failed + 1))
-		return
-	fi
-	set -- $line
-	passed=$((passed + $1))
-	failed=$((failed + $3))
+	out="$work/results/${name//\//_}"
+	start=$(date +%s.%N)
+	"$@" >"$out.out" 2>&1
+	echo "$name $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.0f", e - s }')" >"$out.time"
 }
 
-# One check that is not a suite of its own: ok/not ok and the count.
+# The counts of a finished suite: "passed failed", a missing line as one failure.
+suite_counts() {
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "0 1"
+	else
+		set -- $line
+		echo "$1 $3"
+	fi
+}
+
+# One check that is not a suite of its own: ok/not ok and a count line.
 check() {
 	local name=$1
 	shift
 	if "$@"; then
 		echo "ok - $name"
-		passed=$((passed + 1))
+		echo "1 passed, 0 failed"
 	else
 		echo "not ok - $name"
-		failed=$((failed + 1))
+		echo "0 passed, 1 failed"
 	fi
 }
 
@@ -109,12 +122,18 @@ valgrind_clean() {
 	[ "$bad" -eq 0 ]
 }
 
-for s in $suites; do
+# run_one NAME: one suite (or group of suites) as the case below says.
+run_one() {
+	local s=$1 t
 	case $s in
 	unit)
 		for t in tests/unit/test_*; do
 			[ -x "$t" ] && suite "unit/$(basename "$t")" "$t"
 		done
+		;;
+	e2e-core)
+		# shellcheck disable=SC2086
+		suite e2e-core in_stack e2e-core python3 tests/e2e/run.py $E2E_CORE
 		;;
 	sql)
 		# The SQL runner migrates the databases it creates (PGDATABASE), not the stack's.
@@ -131,15 +150,14 @@ for s in $suites; do
 			[ -x "$t" ] && suite "asan/unit/$(basename "$t")" "$t"
 		done
 		IMAGEREG_FCGI="$root/cgi/asan/imagereg-fcgi" suite asan/e2e in_stack asan python3 tests/e2e/run.py
-		check "asan: no sanitizer report in the responder log" log_clean "$work/asan/imagereg.log"
-		unset ASAN_OPTIONS UBSAN_OPTIONS
+		suite asan/log check "asan: no sanitizer report in the responder log" log_clean "$work/asan/imagereg.log"
 		;;
 	valgrind)
 		# memcheck is 20-50 times slower: a lighter load, and E2E_FILTER to run a part.
 		LOAD_SECONDS=5 LOAD_CONCURRENCY=8 IMAGEREG_WORKERS=2 \
 		IMAGEREG_WRAP="valgrind --leak-check=full --errors-for-leak-kinds=definite \
 --log-file=$work/valgrind/valgrind.%p.log" suite valgrind/e2e in_stack valgrind python3 tests/e2e/run.py ${E2E_FILTER:-}
-		check "valgrind: 0 errors, 0 bytes definitely lost" valgrind_clean "$work/valgrind"
+		suite valgrind/log check "valgrind: 0 errors, 0 bytes definitely lost" valgrind_clean "$work/valgrind"
 		;;
 	fuzz)
 		suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"
@@ -160,12 +178,58 @@ for s in $suites; do
 		# The screenshot goes to the work dir: the committed one is refreshed by hand.
 		CONSOLE_SCREENSHOT="$work/console.png" suite console in_stack console node tests/console/console.test.mjs
 		;;
-	*)
-		echo "unknown suite $s" >&2
-		exit 2
-		;;
+	esac
+}
+
+for s in $suites; do
+	case " unit sql e2e e2e-core asan valgrind fuzz faults ops bench console " in
+	*" $s "*) ;;
+	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 done
+mkdir -p "$work/results"
+declare -A reported=()
+summary=""
 
+# Shows the output of every suite that has ended and was not shown yet, and
+# adds its counts and time to the totals and the table.
+report_ended() {
+	local f base name secs
+	for f in $(ls -tr "$work"/results/*.time 2>/dev/null); do
+		[ -z "${reported[$f]:-}" ] || continue
+		reported[$f]=1
+		base=${f%.time}
+		cat "$base.out"
+		set -- $(suite_counts "$base.out")
+		passed=$((passed + $1))
+		failed=$((failed + $2))
+		read -r name secs <"$f"
+		summary+=$(printf '%-24s %7s %7s %6ss' "$name" "$1" "$2" "$secs")$'\n'
+	done
+}
+
+jobs=${TEST_JOBS:-4}
+running=0
+for s in $suites; do
+	# Each suite picks free ports at random: give each its own sequence.
+	(RANDOM=$((BASHPID ^ 10#$(date +%N))); run_one "$s") &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+		report_ended
+	fi
+done
+while [ "$running" -gt 0 ]; do
+	wait -n
+	running=$((running - 1))
+	report_ended
+done
+report_ended
+
+echo
+printf '%-24s %7s %7s %7s\n' suite passed failed time
+printf '%s' "$summary"
+echo "wall time: ${SECONDS} s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,8 @@
 -- sql/functions/70_imagereg_registry_create.sql -- POST, in one round trip, with Idempotency-Key.
 --
 -- The responder's writes each name their actor for the audit trigger (transaction-local, so it ends with the
--- statement). Lock order, as for every registry writer: the key's own advisory lock (two int4 keys: class
+-- statement), and wait for locks at most the session's imagereg.write_lock_timeout (the responder's lock_timeout
+-- setting), after which PostgreSQL raises 55P03 and the responder answers 503. Lock order, as for every registry writer: the key's own advisory lock (two int4 keys: class
 -- 1768187245 = ASCII "idem", and the hash of actor and key), then the writer lock 7596835243155416423 (taken by the
 -- INSERT's statement trigger), then rows. Nothing takes them the other way round, so they cannot deadlock. The key
 -- lock makes two requests with the same key run one after the other: the second sees the first's record and
@@ -20,6 +21,9 @@ DECLARE
 	new_id text;
 BEGIN
 	PERFORM set_config('imagereg.actor', p_actor, true);
+	-- The responder's lock_timeout, for this write only: its reads keep waiting up to statement_timeout.
+	PERFORM set_config('lock_timeout', coalesce(nullif(current_setting('imagereg.write_lock_timeout', true), ''),
+	                                         current_setting('lock_timeout')), true);
 	IF p_idempotency_key IS NOT NULL THEN
 		-- jsonb's text form is canonical: the same fields always give the same bytes.
 		fp := sha256(convert_to(jsonb_build_array(p_address, p_provider, coalesce(p_region, ''),

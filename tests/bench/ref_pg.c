@@ -17,7 +17,8 @@
  * If-Match versions are NULL: what imagereg passes when a client sends neither.
  */
 #define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default," \
-	" secret_key_sealed IS NOT NULL, to_json(credentials_updated_at) #>> '{}', version"
+	" secret_key_sealed IS NOT NULL AS has_credentials," \
+	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version"
 
 enum stmt { S_LIST, S_GET, S_INSERT, S_UPDATE, S_DELETE, S__MAX };
 

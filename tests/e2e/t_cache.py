@@ -14,6 +14,8 @@ from lib import COLLECTION, create, item_path, psql, request, reset
 from seclib import bearer, cli_ok, rand_hex
 
 ROUNDS = 1500
+# The responder's cache_max_age (tests/run.sh sets it): each worker reads again once per period regardless.
+CACHE_MAX_AGE_S = int(os.environ.get("IMAGEREG_CACHE_MAX_AGE", "30"))
 LOG_LINE = re.compile(r" imagereg\[(\d+)\]: (GET|PUT|POST|DELETE) (\S+) (\d{3}) ")
 
 
@@ -195,24 +197,30 @@ def test_reads_are_answered_from_memory():
     try:
         workers = replace_workers()
         offset = os.path.getsize(server_log)
+        start = time.monotonic()
         for i in range(200):
             assert request("GET", COLLECTION).status == 200
             assert request("GET", item_path(rid)).status == 200
+        # cache_max_age makes each worker read again once per period, notification or not (slow builds: ASan).
+        per_worker = 1 + int((time.monotonic() - start) / CACHE_MAX_AGE_S)
         loads = statement_count(server_log, offset, "registry_list")
         checks = statement_count(server_log, offset, "token_check")
-        assert 1 <= loads <= len(workers), f"{loads} list queries for 400 reads on {len(workers)} workers"
-        assert 1 <= checks <= len(workers), f"{checks} token checks for 400 reads on {len(workers)} workers"
+        assert 1 <= loads <= per_worker * len(workers), f"{loads} list queries for 400 reads on {len(workers)} workers"
+        assert 1 <= checks <= per_worker * len(workers), f"{checks} token checks for 400 reads on {len(workers)} workers"
         # A write makes every worker load again, once.
         assert request("PUT", item_path(rid), {"address": "https://memory.example.com", "provider": "native",
                                                "namespace": "memory-2"}).status == 200
         offset = os.path.getsize(server_log)
+        start = time.monotonic()
         for i in range(100):
             assert request("GET", item_path(rid)).json["namespace"] == "memory-2"
+        aged = int((time.monotonic() - start) / CACHE_MAX_AGE_S)
         # Each worker loads once when the shared counter moves, and may load once more when the NOTIFY of the same
         # commit arrives after that: it cannot tell which commit a notification is for.
         loads = statement_count(server_log, offset, "registry_list")
-        assert 1 <= loads <= 2 * len(workers), f"{loads} list queries after one write on {len(workers)} workers"
-        assert statement_count(server_log, offset, "token_check") == 0, "a registry write dropped the token cache"
+        assert 1 <= loads <= (2 + aged) * len(workers), f"{loads} list queries after one write on {len(workers)} workers"
+        assert statement_count(server_log, offset, "token_check") <= aged * len(workers), \
+            "a registry write dropped the token cache"
     finally:
         psql("ALTER ROLE imagereg RESET log_statement;")
         replace_workers()

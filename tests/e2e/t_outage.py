@@ -1,8 +1,9 @@
-"""Database outage (runs last, t_zz_, because it disrupts the database): while PostgreSQL refuses connections the API
+"""Database outage: while PostgreSQL refuses connections the API
 answers 503 in Zadig shape, then recovers by itself.
 
 The outage is made by closing the test database to new connections (ALLOW_CONNECTIONS false, from a maintenance
-database) and terminating the responder's open sessions; it is always undone in a finally block.
+database) and terminating the responder's open sessions; it is always undone in a finally block, and the tests
+end only once reads and writes work again, so the module may run anywhere in the suite.
 """
 
 import time
