@@ -182,7 +182,7 @@ run_one() {
 }
 
 for s in $suites; do
-	case " unit sql e2e e2e-core asan valgrind fuzz faults ops bench console " in
+	case " unit sql e2e e2e-core asan valgrind fuzz faults ops deploy bench console " in
 	*" $s "*) ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
