@@ -1,5 +1,6 @@
 /* app.c - the dispatcher: central checks before any handler runs. */
 #include "app.h"
+#include "config.h"
 #include "auth.h"
 #include "cache.h"
 #include "clock.h"
@@ -47,8 +48,10 @@ static int read_body(struct req *r)
 		return -1;
 	}
 	/* Refused before reading a byte, so a huge body costs us nothing. */
-	if (len > r->max_body) {
-		resp_error(r, 413, "request body is larger than %d bytes", r->max_body);
+	int max_body = r->cfg->max_body > 0 ? r->cfg->max_body : MAX_BODY_BYTES;
+
+	if (len > max_body) {
+		resp_error(r, 413, "request body is larger than %d bytes", max_body);
 		return -1;
 	}
 	buf = malloc((size_t)len + 1);
@@ -159,7 +162,7 @@ static int identify(struct req *r, const struct app *app, unsigned flags)
 		snprintf(r->actor, sizeof r->actor, "-");
 		return 0;
 	}
-	if (app->auth)
+	if (app->cfg->auth_required)
 		return auth_check(r, (flags & ROUTE_WRITE) != 0);
 	const char *user = r->io->param(r->io->ctx, "REMOTE_USER");
 	/* nginx's user name goes to the audit trail: whole and UTF-8, or not at all. */
@@ -171,10 +174,8 @@ static int identify(struct req *r, const struct app *app, unsigned flags)
 
 void app_handle(const struct req_io *io, const struct app *app)
 {
-	struct req r = { .io = io, .db = app->db, .cache = app->cache, .key = app->key,
-			 .max_body = app->max_body > 0 ? app->max_body : MAX_BODY_BYTES,
-			 .check_timeout_ms = app->check_timeout_ms,
-			 .check_allow_networks = app->check_allow_networks };
+	struct req r = { .io = io, .db = app->db, .cache = app->cache, .key = app->key, .cfg = app->cfg,
+			 .check_concurrency = app->check_concurrency };
 	const struct route *route;
 	char id[REGISTRY_ID_LEN + 2], allow[64];
 	size_t id_len = 0;
@@ -187,7 +188,7 @@ void app_handle(const struct req_io *io, const struct app *app)
 	if (r.path == NULL || r.path[0] == '\0')
 		r.path = "/";
 	const char *origin = io->param(io->ctx, "HTTP_ORIGIN");
-	if (origin != NULL && origin_allowed(app->cors_origins, origin))
+	if (origin != NULL && origin_allowed(app->cfg->cors_origins, origin))
 		/* A script on another origin reads only the response headers it is told it may. */
 		snprintf(r.cors, sizeof r.cors, "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
 			 "Access-Control-Expose-Headers: ETag, X-Total-Count, Idempotency-Replayed\r\n", origin);

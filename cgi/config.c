@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-enum setting_type { SETTING_STRING, SETTING_INT, SETTING_ENUM };
+/* SETTING_MODE: a file mode in octal (0660), min and max bounding it like an int. */
+enum setting_type { SETTING_STRING, SETTING_INT, SETTING_ENUM, SETTING_MODE };
 
 static const struct setting {
 	const char *key;
@@ -16,7 +18,7 @@ static const struct setting {
 	enum setting_type type;
 	size_t offset;
 	const char *def;
-	int min, max;           /* SETTING_INT */
+	int min, max;           /* SETTING_INT, SETTING_MODE */
 	const char *choices;    /* SETTING_ENUM: space-separated */
 	const char *help;
 } settings[] = {
@@ -50,10 +52,22 @@ static const struct setting {
 	  "time limit of a registry check (every request of it), in milliseconds; below nginx's fastcgi_read_timeout" },
 	{ "check_allow_networks", "IMAGEREG_CHECK_ALLOW_NETWORKS", SETTING_STRING, offsetof(struct config, check_allow_networks), "", 0, 0, NULL,
 	  "networks (CIDR, blank-separated) a registry check may reach although they are loopback or link-local; empty: none" },
+	{ "user", "IMAGEREG_USER", SETTING_STRING, offsetof(struct config, user), "", 0, 0, NULL,
+	  "account the workers run as when started as root (required then); empty: stay who we are" },
+	{ "socket_owner", "IMAGEREG_SOCKET_OWNER", SETTING_STRING, offsetof(struct config, socket_owner), "", 0, 0, NULL,
+	  "owner given to the unix socket of listen (as root only); empty: unchanged" },
+	{ "socket_group", "IMAGEREG_SOCKET_GROUP", SETTING_STRING, offsetof(struct config, socket_group), "", 0, 0, NULL,
+	  "group given to the unix socket of listen; empty: unchanged" },
+	{ "socket_mode", "IMAGEREG_SOCKET_MODE", SETTING_MODE, offsetof(struct config, socket_mode), "0660", 0, 0777, NULL,
+	  "mode of the unix socket of listen, in octal" },
+	{ "log_file", "IMAGEREG_LOG_FILE", SETTING_STRING, offsetof(struct config, log_file), "", 0, 0, NULL,
+	  "where log lines go: empty for stderr, an absolute path (reopened on SIGHUP and SIGUSR1), or syslog" },
+	{ "check_concurrency", "IMAGEREG_CHECK_CONCURRENCY", SETTING_INT, offsetof(struct config, check_concurrency), "0", 0, 256, NULL,
+	  "outbound registry operations (checks, browsing) at once on this host, workers and CLI together; 0: a quarter of the workers, at least 1" },
 	{ "coherence", "IMAGEREG_COHERENCE", SETTING_ENUM, offsetof(struct config, coherence), "host", 0, 0, "host cluster",
 	  "host: reads exact for writes through this host and NOTIFY for the rest; cluster: every read first confirms with PostgreSQL that it saw every earlier commit (exact across hosts)" },
 	{ "generation_file", "IMAGEREG_GENERATION_FILE", SETTING_STRING, offsetof(struct config, generation_file), "/run/imagereg/generation", 0, 0, NULL,
-	  "file of change counters shared by the workers and the CLI on this host; empty or unusable: no cache between requests" },
+	  "file of change counters shared by the workers and the CLI on this host, also holding the check_concurrency slots; empty or unusable: no cache between requests, and no registry checks" },
 };
 
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -79,17 +93,21 @@ static int set_one(struct config *cfg, const struct setting *s, const char *valu
 		snprintf(why, whysize, "must be one of: %s", s->choices);
 		return -1;
 	}
-	if (s->type != SETTING_INT) {
+	if (s->type != SETTING_INT && s->type != SETTING_MODE) {
 		*(const char **)slot = value;
 		return 0;
 	}
 	char *end;
 	long n;
+	int base = s->type == SETTING_MODE ? 8 : 10;
 
 	errno = 0;
-	n = strtol(value, &end, 10);
+	n = strtol(value, &end, base);
 	if (errno != 0 || end == value || *end != '\0' || n < s->min || n > s->max) {
-		snprintf(why, whysize, "must be a whole number from %d to %d", s->min, s->max);
+		if (base == 8)
+			snprintf(why, whysize, "must be an octal mode from %o to %04o", (unsigned)s->min, (unsigned)s->max);
+		else
+			snprintf(why, whysize, "must be a whole number from %d to %d", s->min, s->max);
 		return -1;
 	}
 	*(int *)slot = (int)n;
@@ -174,22 +192,51 @@ static int read_file(struct config *cfg, const char *path, int must_exist)
 	return 0;
 }
 
-int config_load(struct config *cfg, const char *path)
+/* 1 when the connection string s carries a password (keyword or URI user:password@). */
+static int has_password(const char *s)
+{
+	const char *scheme = strstr(s, "://"), *at;
+
+	if (strstr(s, "password") != NULL)
+		return 1;
+	if (scheme == NULL || (at = strchr(scheme + 3, '@')) == NULL)
+		return 0;
+	return memchr(scheme + 3, ':', (size_t)(at - (scheme + 3))) != NULL;
+}
+
+/*
+ * A file holding a password must not be readable by everyone, and the
+ * administrator's must be readable by its owner only (who may be a member of
+ * the responder's group).  -1 after printing the problem and the fix.
+ */
+static int check_secret_modes(const struct config *cfg, const char *path, int admin)
+{
+	struct stat st;
+	mode_t forbidden = admin ? 0077 : 0007;
+
+	if (!has_password(cfg->dsn) && !has_password(cfg->admin_dsn))
+		return 0;
+	if (stat(path, &st) != 0 || (st.st_mode & forbidden) == 0)
+		return 0;
+	if (admin)
+		fprintf(stderr, "%s: holds a password and is readable by others (mode %04o):"
+			" chmod 0600 %s (owner the administrator)\n", path, (unsigned)(st.st_mode & 07777), path);
+	else
+		fprintf(stderr, "%s: holds a password and is readable by everyone (mode %04o):"
+			" chmod 0640 %s; chown root:imagereg %s\n", path, (unsigned)(st.st_mode & 07777), path, path);
+	return -1;
+}
+
+/* Defaults, the file at path (absent is fine unless must_exist), the environment. */
+static int load_from(struct config *cfg, const char *path, int must_exist, int admin)
 {
 	char why[128];
-	int must_exist = 1;
 
 	memset(cfg, 0, sizeof *cfg);
 	for (size_t i = 0; i < NSETTINGS; i++)
 		if (set_one(cfg, &settings[i], settings[i].def, why, sizeof why) < 0)
 			return -1;      /* a bad default: a bug caught by any test */
-	if (path == NULL)
-		path = getenv("IMAGEREG_CONFIG");
-	if (path == NULL || *path == '\0') {
-		path = CONFIG_DEFAULT_PATH;
-		must_exist = 0;
-	}
-	if (read_file(cfg, path, must_exist) < 0)
+	if (read_file(cfg, path, must_exist) < 0 || check_secret_modes(cfg, path, admin) < 0)
 		goto fail;
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const char *env = getenv(settings[i].env);
@@ -199,11 +246,35 @@ int config_load(struct config *cfg, const char *path)
 			goto fail;
 		}
 	}
+	if (regcheck_nets_parse(cfg->check_allow_networks, cfg->allow, REGCHECK_MAX_NETS, &cfg->nallow,
+				why, sizeof why) < 0) {
+		fprintf(stderr, "imagereg: check_allow_networks (IMAGEREG_CHECK_ALLOW_NETWORKS): %s\n", why);
+		goto fail;
+	}
+	cfg->auth_required = strcmp(cfg->auth, "on") == 0;
 	log_set_level((enum log_level)log_level_parse(cfg->log_level));
 	return 0;
 fail:
 	config_free(cfg);
 	return -1;
+}
+
+int config_load(struct config *cfg, const char *path)
+{
+	if (path == NULL)
+		path = getenv("IMAGEREG_CONFIG");
+	if (path == NULL || *path == '\0')
+		return load_from(cfg, CONFIG_DEFAULT_PATH, 0, 0);
+	return load_from(cfg, path, 1, 0);
+}
+
+int config_load_admin(struct config *cfg)
+{
+	const char *path = getenv("IMAGEREG_ADMIN_CONFIG");
+
+	if (path == NULL || *path == '\0')
+		return load_from(cfg, CONFIG_ADMIN_PATH, 0, 1);
+	return load_from(cfg, path, 1, 1);
 }
 
 void config_free(struct config *cfg)

@@ -293,3 +293,11 @@ int pem_certificates_valid(const char *pem, size_t len, char *err, size_t errsiz
 			 : "tls_cert contains a damaged PEM certificate");
 	return ok;
 }
+
+void secret_free(char *s)
+{
+	if (s != NULL) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}

@@ -71,4 +71,7 @@ void token_hash_bytea(const char *s, size_t len, char out[2 + 2 * SHA256_BYTES +
  */
 int pem_certificates_valid(const char *pem, size_t len, char *err, size_t errsize);
 
+/* Frees a string that held a secret after overwriting it; NULL is fine. */
+void secret_free(char *s);
+
 #endif

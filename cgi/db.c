@@ -1,5 +1,6 @@
 /* db.c - SQL statements, connection upkeep and SQLSTATE mapping. */
 #include "db.h"
+#include "config.h"
 #include "log.h"
 
 #include <poll.h>
@@ -22,9 +23,10 @@ static const char *const insert_cols[INS__MAX] = { "registry_id", "replayed" };
 static const char *const update_cols[UPD__MAX] = { "found", "credentials_cleared", "precondition_failed", "version" };
 static const char *const delete_cols[DEL__MAX] = { "found", "precondition_failed", "version" };
 static const char *const check_target_cols[CHK__MAX] = {
-	"address", "provider", "enable_tls", "tls_cert", "access_key_sealed", "secret_key_sealed",
+	"address", "provider", "enable_tls", "tls_cert", "access_key_sealed", "secret_key_sealed", "namespace",
 };
 static const char *const token_cols[TOK__MAX] = { "name", "scope" };
+static const char *const health_cols[HEALTH__MAX] = { "read_only" };
 
 #define COLUMNS(a) a, (int)(sizeof a / sizeof a[0])
 
@@ -54,9 +56,15 @@ static const struct statement {
 	/* Stamps last_used_at at most once a minute: repeating it is harmless. */
 	[STMT_TOKEN_CHECK] = { "token_check", 1, 1,
 		"SELECT name, scope FROM imagereg_token_check($1::bytea)", COLUMNS(token_cols) },
-	[STMT_HEALTH] = { "health", 0, 1, "SELECT 1", NULL, 0 },
+	/*
+	 * A standby (in recovery) or a read-only session answers reads but no
+	 * write: after a failover a node that came back must not look healthy.
+	 */
+	[STMT_HEALTH] = { "health", 0, 1,
+		"SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' AS read_only",
+		COLUMNS(health_cols) },
 	[STMT_REGISTRY_CHECK_TARGET] = { "registry_check_target", 1, 1,
-		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
+		"SELECT address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed, namespace"
 		" FROM registry WHERE id = $1", COLUMNS(check_target_cols) },
 };
 
@@ -70,7 +78,7 @@ static const struct {
 
 struct db {
 	PGconn *conn;
-	struct db_options opts;
+	const struct config *cfg;       /* borrowed: the worker's settings */
 	int was_down;           /* log the up/down transitions once, not per request */
 	unsigned changes;       /* DB_CHANGED_* seen since db_changes last ran */
 };
@@ -79,12 +87,12 @@ struct db {
 #define CHANGE_CHANNEL "imagereg_change"
 
 
-struct db *db_new(const struct db_options *opts)
+struct db *db_new(const struct config *cfg)
 {
 	struct db *db = calloc(1, sizeof *db);
 
 	if (db != NULL)
-		db->opts = *opts;
+		db->cfg = cfg;
 	return db;
 }
 
@@ -153,11 +161,11 @@ static int db_connect(struct db *db)
 	const char *vals[4] = { timeout, "imagereg", NULL, NULL };
 	PGresult *res;
 
-	snprintf(timeout, sizeof timeout, "%d", db->opts.connect_timeout_s);
+	snprintf(timeout, sizeof timeout, "%d", db->cfg->connect_timeout_s);
 	/* The dsn comes last so that what it says overrides our defaults. */
-	if (db->opts.dsn != NULL && db->opts.dsn[0] != '\0') {
+	if (db->cfg->dsn != NULL && db->cfg->dsn[0] != '\0') {
 		keys[2] = "dbname";
-		vals[2] = db->opts.dsn;
+		vals[2] = db->cfg->dsn;
 	}
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
@@ -170,8 +178,8 @@ static int db_connect(struct db *db)
 		return -1;
 	}
 	PQsetNoticeProcessor(db->conn, log_notice, NULL);
-	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->opts.statement_timeout_ms);
-	snprintf(lock_timeout, sizeof lock_timeout, "%d", db->opts.lock_timeout_ms > 0 ? db->opts.lock_timeout_ms : 1000);
+	snprintf(stmt_timeout, sizeof stmt_timeout, "%d", db->cfg->statement_timeout_ms);
+	snprintf(lock_timeout, sizeof lock_timeout, "%d", db->cfg->lock_timeout_ms > 0 ? db->cfg->lock_timeout_ms : 1000);
 	const char *p[2] = { stmt_timeout, lock_timeout };
 	/* The write functions apply imagereg.write_lock_timeout to themselves only (sql/functions/7*). */
 	res = PQexecParams(db->conn, "SELECT set_config('statement_timeout', $1, false),"

@@ -38,21 +38,21 @@ enum update_col {                                                       /* STMT_
 enum delete_col { DEL_FOUND, DEL_PRECONDITION_FAILED, DEL_VERSION, DEL__MAX }; /* STMT_REGISTRY_DELETE */
 enum check_target_col {                                                 /* STMT_REGISTRY_CHECK_TARGET */
 	CHK_ADDRESS, CHK_PROVIDER, CHK_ENABLE_TLS, CHK_TLS_CERT, CHK_ACCESS_KEY_SEALED, CHK_SECRET_KEY_SEALED,
-	CHK__MAX
+	CHK_NAMESPACE, CHK__MAX
 };
 enum token_col { TOK_NAME, TOK_SCOPE, TOK__MAX };                      /* STMT_TOKEN_CHECK */
+enum health_col { HEALTH_READ_ONLY, HEALTH__MAX };                      /* STMT_HEALTH */
 
 struct db;
 
-struct db_options {
-	const char *dsn;          /* libpq conninfo; NULL or "" uses PG* defaults */
-	int connect_timeout_s;    /* libpq connect_timeout unless the dsn sets one */
-	int statement_timeout_ms; /* SET statement_timeout for the session */
-	int lock_timeout_ms;      /* the longest wait of a write for the registry write lock */
-};
+struct config;
 
-/* Makes a handle; does not connect yet.  Free with db_free. */
-struct db *db_new(const struct db_options *opts);
+/*
+ * Makes a handle; does not connect yet.  Free with db_free.  cfg (borrowed,
+ * must outlive the handle) gives dsn, connect_timeout, statement_timeout and
+ * lock_timeout.
+ */
+struct db *db_new(const struct config *cfg);
 void db_free(struct db *db);
 
 /*

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Longest Idempotency-Key (registry_idempotency_key_shape). */
 #define IDEMPOTENCY_KEY_MAX 128
@@ -252,6 +253,30 @@ static PGresult *write_exec(struct req *r, enum stmt s, const char *const *param
 }
 
 /*
+ * Appends to warning (size bytes, "" or earlier warnings) what a save did
+ * that its author would not expect: it is saved all the same (Zadig saves
+ * it, and it is not wrong, only surprising), but the answer says so.
+ * enable_tls_known: the body says enable_tls (a PUT may leave it out).
+ */
+static void save_warnings(const struct registry_input *in, int enable_tls_known, char *warning, size_t size)
+{
+	size_t used = strlen(warning);
+	const char *sep = used ? "; " : "";
+
+	if (in->address != NULL && strncasecmp(in->address, "http://", 7) == 0 &&
+	    ((in->access_key && *in->access_key) || (in->secret_key && *in->secret_key))) {
+		snprintf(warning + used, size - used, "%sthe address is plain http://: the credentials are stored, but"
+			 " stored credentials are never sent over plain http, so every stored check and browse of"
+			 " this registry will fail authentication; use https://", sep);
+		used = strlen(warning);
+		sep = "; ";
+	}
+	if (in->tls_cert != NULL && *in->tls_cert != '\0' && enable_tls_known && in->enable_tls != TRI_TRUE)
+		snprintf(warning + used, size - used, "%stls_cert is stored but not used: enable_tls is false, so the"
+			 " registry's certificate is verified against the system CA store", sep);
+}
+
+/*
  * 200 with the new id (or, for an Idempotency-Key this token used within 24
  * hours for the same fields, the first answer again with Idempotency-Replayed),
  * 400 naming the field, rule or header, 422 for a key used with other fields,
@@ -288,6 +313,10 @@ void h_registry_create(struct req *r)
 	obj = json_object_new_object();
 	json_object_object_add(obj, "message", json_object_new_string("success"));
 	json_object_object_add(obj, "registry_id", json_object_new_string(PQgetvalue(res, 0, INS_REGISTRY_ID)));
+	char warning[512] = "";
+	save_warnings(&in, 1, warning, sizeof warning);
+	if (warning[0] != '\0')
+		json_object_object_add(obj, "warning", json_object_new_string(warning));
 	resp_json(r, 200, PQgetvalue(res, 0, INS_REPLAYED)[0] == 't' ? "Idempotency-Replayed: true\r\n" : NULL, obj);
 	json_object_put(obj);
 out:
@@ -342,12 +371,15 @@ void h_registry_update(struct req *r)
 		goto out;
 	}
 	struct json_object *obj = json_object_new_object();
+	char warning[768] = "";
 
 	json_object_object_add(obj, "message", json_object_new_string("success"));
 	if (PQgetvalue(res, 0, UPD_CREDENTIALS_CLEARED)[0] == 't')
-		json_object_object_add(obj, "warning", json_object_new_string(
-			"the address moved to another host without a new secret_key:"
-			" the stored access_key and secret_key were cleared; send them again"));
+		snprintf(warning, sizeof warning, "the address moved to another host without a new secret_key:"
+			 " the stored access_key and secret_key were cleared; send them again");
+	save_warnings(&in, in.enable_tls != TRI_ABSENT, warning, sizeof warning);
+	if (warning[0] != '\0')
+		json_object_object_add(obj, "warning", json_object_new_string(warning));
 	snprintf(etag, sizeof etag, "ETag: \"%s\"\r\n", PQgetvalue(res, 0, UPD_VERSION));
 	resp_json(r, 200, etag, obj);
 	json_object_put(obj);
@@ -381,16 +413,20 @@ out:
 	PQclear(res);
 }
 
-/* 200 {"status":"ok","database":"up"} or 503 {"status":"degraded","database":"down"}. */
+/*
+ * 200 {"status":"ok","database":"up"}; 503 {"status":"degraded","database":"down"},
+ * or "read-only" when the node is a standby or the session read-only (writes would fail).
+ */
 void h_health(struct req *r)
 {
 	PGresult *res = db_exec(r->db, STMT_HEALTH, NULL);
-	int up = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK;
+	int up = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	int read_only = up && PQgetvalue(res, 0, HEALTH_READ_ONLY)[0] == 't';
 	struct json_object *obj = json_object_new_object();
 
-	json_object_object_add(obj, "status", json_object_new_string(up ? "ok" : "degraded"));
-	json_object_object_add(obj, "database", json_object_new_string(up ? "up" : "down"));
-	resp_json(r, up ? 200 : 503, NULL, obj);
+	json_object_object_add(obj, "status", json_object_new_string(up && !read_only ? "ok" : "degraded"));
+	json_object_object_add(obj, "database", json_object_new_string(read_only ? "read-only" : up ? "up" : "down"));
+	resp_json(r, up && !read_only ? 200 : 503, NULL, obj);
 	json_object_put(obj);
 	PQclear(res);
 }

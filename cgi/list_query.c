@@ -72,17 +72,43 @@ static int parse_page_size(struct list_query *out, const char *v, size_t len)
 	return parse_number(v, 1, LIST_PAGE_SIZE_MAX, &out->page_size);
 }
 
+/*
+ * A repository name as the Registry API spells it: path components of
+ * lowercase letters and digits, separated inside by '.', '_', '__' or dashes,
+ * joined by '/'.  It goes into a registry URL path: no "..", no empty
+ * component, no '%', nothing to escape.
+ */
+static int parse_repository(struct list_query *out, const char *v, size_t len)
+{
+	if (len > LIST_REPOSITORY_MAX)
+		return -1;
+	for (const char *p = v; *p != '\0';) {
+		size_t comp = strcspn(p, "/");
+
+		if (comp == 0 || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789._-") != comp ||
+		    strchr("._-", p[0]) != NULL || strchr("._-", p[comp - 1]) != NULL)
+			return -1;
+		p += comp;
+		if (*p == '/' && *++p == '\0')
+			return -1;      /* a trailing slash */
+	}
+	memcpy(out->repository, v, len + 1);
+	return 0;
+}
+
 /* One line per parameter: its name, its parser, and what it must be (the rest of the error message). */
 static const struct param_rule {
 	const char *name;
 	param_parser parse;
 	const char *rule;               /* NULL: built from the provider table */
 } param_rules[] = {
-	{ "provider", parse_provider, NULL },
-	{ "is_default", parse_is_default, "must be true or false" },
-	{ "q", parse_q, "must be at most 200 bytes" },
-	{ "page", parse_page, "must be a whole number from 1 to 1000000000" },
-	{ "page_size", parse_page_size, "must be a whole number from 1 to 100" },
+	[LQ_PROVIDER] = { "provider", parse_provider, NULL },
+	[LQ_IS_DEFAULT] = { "is_default", parse_is_default, "must be true or false" },
+	[LQ_Q] = { "q", parse_q, "must be at most 200 bytes" },
+	[LQ_PAGE] = { "page", parse_page, "must be a whole number from 1 to 1000000000" },
+	[LQ_PAGE_SIZE] = { "page_size", parse_page_size, "must be a whole number from 1 to 100" },
+	[LQ_REPOSITORY] = { "repository", parse_repository,
+			    "must be a repository name: lowercase components (a-z, 0-9, '.', '_', '-') joined by '/'" },
 };
 
 

@@ -17,6 +17,10 @@
 #define LIST_PAGE_MAX 1000000000L       /* highest page number */
 #define LIST_PAGE_SIZE_MAX 100
 #define LIST_PAGE_SIZE_DEFAULT 20       /* page without page_size */
+#define LIST_REPOSITORY_MAX 255         /* Distribution's limit on a repository name */
+
+/* The parameters, in the order of the table in list_query.c: bit (1u << LQ_x) of seen. */
+enum list_param { LQ_PROVIDER, LQ_IS_DEFAULT, LQ_Q, LQ_PAGE, LQ_PAGE_SIZE, LQ_REPOSITORY, LQ__MAX };
 
 struct list_query {
 	char provider[16];              /* "" = any provider */
@@ -25,7 +29,8 @@ struct list_query {
 	size_t q_len;
 	long page;                      /* 0 = not paged: every match */
 	long page_size;                 /* 0 when not paged */
-	unsigned seen;                  /* one bit per parameter given */
+	char repository[LIST_REPOSITORY_MAX + 1]; /* browsing tags: "ns/app"; "" = not given */
+	unsigned seen;                  /* one bit per parameter given (enum list_param) */
 };
 
 /*

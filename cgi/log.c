@@ -1,5 +1,9 @@
-/* log.c - leveled log lines on stderr. */
+/* log.c - leveled log lines on stderr, in a file or to syslog. */
 #include "log.h"
+#include "log_syslog.h"
+
+#include <errno.h>
+#include <fcntl.h>
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,6 +38,8 @@ static pid_t current_pid(void)
 		log_pid = getpid();
 	return log_pid;
 }
+static int to_syslog;
+static char log_path[4096];     /* the log_file being written, "" for stderr or syslog */
 
 void log_set_level(enum log_level level)
 {
@@ -68,12 +74,73 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
+	if (to_syslog) {
+		/* syslog stamps the time, the name and the PID itself. */
+		log_syslog_line(level, line + n);
+		return;
+	}
 	/* One write per line so lines from concurrent workers never interleave. */
 	n = (int)strlen(line);
 	line[n < (int)sizeof line - 1 ? n++ : n - 1] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
 		/* Nowhere left to report it. */
 	}
+}
+
+/*
+ * Opens path for appending and puts it on fd 2, where log_msg writes and
+ * where libraries and sanitizers write too; forked workers inherit it.
+ */
+static int open_on_stderr(const char *path, char *err, size_t errsize)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+
+	if (fd < 0) {
+		snprintf(err, errsize, "cannot open log file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fd != STDERR_FILENO) {
+		if (dup2(fd, STDERR_FILENO) < 0) {
+			snprintf(err, errsize, "cannot use log file %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+int log_target_check(const char *target, char *err, size_t errsize)
+{
+	/* Relative paths would depend on the directory we were started from. */
+	if (target[0] != '\0' && strcmp(target, "syslog") != 0 &&
+	    (target[0] != '/' || strlen(target) >= sizeof log_path)) {
+		snprintf(err, errsize, "log_file must be empty, syslog or an absolute path, not \"%.200s\"", target);
+		return -1;
+	}
+	return 0;
+}
+
+int log_open(const char *target, char *err, size_t errsize)
+{
+	if (target == NULL || target[0] == '\0')
+		return 0;
+	if (strcmp(target, "syslog") == 0) {
+		log_syslog_open();
+		to_syslog = 1;
+		return 0;
+	}
+	if (log_target_check(target, err, errsize) < 0)
+		return -1;
+	if (open_on_stderr(target, err, errsize) < 0)
+		return -1;
+	snprintf(log_path, sizeof log_path, "%s", target);
+	return 0;
+}
+
+int log_reopen(char *err, size_t errsize)
+{
+	return log_path[0] == '\0' ? 0 : open_on_stderr(log_path, err, errsize);
 }
 
 /* Copies at most 200 bytes of s into out, printable ASCII kept, others \xHH. */

@@ -1,6 +1,8 @@
-/* log.h - leveled log lines on stderr, read by journald, docker logs or a file. */
+/* log.h - leveled log lines on stderr (journald, docker logs), in a file or to syslog. */
 #ifndef IMAGEREG_LOG_H
 #define IMAGEREG_LOG_H
+
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG__MAX };
 
@@ -9,6 +11,23 @@ void log_set_level(enum log_level level);
 
 /* Parses "debug", "info", "warn" or "error"; returns -1 for anything else. */
 int log_level_parse(const char *name);
+
+/*
+ * Sends the log to target (log_file): "" leaves it on stderr, "syslog" sends
+ * it to syslog(3), an absolute path is opened for appending (mode 0640) and
+ * made the process's stderr.  Call once, before forking workers.  0, or -1
+ * with the reason in err (the log is unchanged then).
+ */
+int log_open(const char *target, char *err, size_t errsize);
+
+/* 0 when target is a value log_open takes, else -1 with the reason in err. */
+int log_target_check(const char *target, char *err, size_t errsize);
+
+/*
+ * Opens the log file again (after logrotate moved it); nothing for stderr or
+ * syslog.  Workers forked afterwards write to the new file.  0, or -1.
+ */
+int log_reopen(char *err, size_t errsize);
 
 /*
  * Writes one line "2026-11-29T22:55:22.123Z LEVEL imagereg[pid]: message"

@@ -1,6 +1,7 @@
 /*
  * regcheck.c - the registry check: Docker Registry HTTP API v2 over libcurl,
- * with an SSRF guard on every connection it opens.
+ * with an SSRF guard on every connection it opens; and browsing the
+ * registry's repositories and tags over the same transport.
  *
  * The guard vets the address curl is about to connect to, in curl's
  * open-socket callback, rather than resolving the name beforehand and pinning
@@ -10,6 +11,7 @@
  * resolver (Debian's libcurl has it), which the check's timeout bounds (getaddrinfo(3) has no timeout
  * and a silent DNS server would hold the worker for tens of seconds).
  */
+#define _GNU_SOURCE             /* strcasestr */
 #include "regcheck.h"
 #include "clock.h"
 #include "regcheck_challenge.h"
@@ -26,6 +28,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* error_kind names, by enum regcheck_kind. */
 static const char *const kind_names[RC__MAX] = {
@@ -43,6 +46,8 @@ static const char *const kind_names[RC__MAX] = {
 #define BODY_MAX 65536
 /* Longest header value looked at; longer ones are cut. */
 #define HEADER_MAX 2048
+/* A certificate expiring sooner than this many days is a warning. */
+#define CERT_WARN_DAYS 14
 /* Longest bearer token sent back to the registry. */
 #define TOKEN_MAX 8192
 
@@ -69,6 +74,10 @@ struct check {
 	enum regcheck_addr refused;     /* why the guard last refused, ADDR_PUBLIC if it never did */
 	int stored_credentials;         /* regcheck_input's: never send them over plain http */
 	char refused_ip[INET6_ADDRSTRLEN];
+	int tcp_connected;              /* a socket of the last request reached the peer (close_socket saw it) */
+	int want_certinfo;              /* ask curl for the peer's certificate on the next request */
+	int cert_days_known;
+	long cert_days;                 /* days until the registry's certificate expires */
 };
 
 /* Which certificates verify a TLS peer. */
@@ -88,6 +97,14 @@ struct answer {
 	size_t len;
 	int too_big;
 	int connected;                  /* a connection was made (the TCP handshake completed) */
+	int https;                      /* the request was https */
+	int tls_done;                   /* the TLS handshake completed */
+	/* Browsing: set before the request. */
+	int head;                       /* HEAD instead of GET */
+	const char *accept;             /* an Accept header value, or NULL */
+	/* Browsing: read from the answer. */
+	char next[512];                 /* Link: <...>; rel="next", the target */
+	char digest[128];               /* Docker-Content-Digest */
 };
 
 static void answer_free(struct answer *a)
@@ -122,6 +139,58 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
 	return socket(sa->family, sa->socktype | SOCK_CLOEXEC, sa->protocol);
 }
 
+/*
+ * Notes whether the socket reached its peer before closing it: curl's
+ * connect time stays 0 when the TLS handshake, not TCP, timed out, and "could
+ * not connect" would then be the wrong words.
+ */
+static int close_socket(void *clientp, curl_socket_t fd)
+{
+	struct check *c = clientp;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof peer;
+
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
+		c->tcp_connected = 1;
+	return close(fd);
+}
+
+static const char *const months[12] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+/*
+ * The leaf certificate's expiry from curl's certinfo ("Expire date:Nov 29
+ * 22:14:48 2126 GMT", OpenSSL's ASN1_TIME_print), as days from now into
+ * c->cert_days.
+ */
+static void note_cert_expiry(struct check *c)
+{
+	struct curl_certinfo *ci = NULL;
+	char mon[4];
+	int day, hh, mm, ss, year;
+
+	if (curl_easy_getinfo(c->curl, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL || ci->num_of_certs < 1)
+		return;
+	for (struct curl_slist *l = ci->certinfo[0]; l != NULL; l = l->next) {
+		if (strncmp(l->data, "Expire date:", 12) != 0 ||
+		    sscanf(l->data + 12, "%3s %d %d:%d:%d %d", mon, &day, &hh, &mm, &ss, &year) != 6)
+			continue;
+		for (int m = 0; m < 12; m++) {
+			if (strcmp(mon, months[m]) != 0)
+				continue;
+			struct tm tm = { .tm_year = year - 1900, .tm_mon = m, .tm_mday = day,
+					 .tm_hour = hh, .tm_min = mm, .tm_sec = ss };
+			time_t expires = timegm(&tm);
+
+			if (expires != (time_t)-1) {
+				c->cert_days = (long)((expires - time(NULL)) / 86400);
+				c->cert_days_known = 1;
+			}
+		}
+		return;
+	}
+}
+
 /* 1 when the header line (not NUL-terminated) is "name:", any case; *value then follows. */
 static int header_is(const char *line, size_t len, const char *name, const char **value)
 {
@@ -144,11 +213,15 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
 	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		a->api_header = a->challenge_bad = 0;
 		memset(&a->challenge, 0, sizeof a->challenge);
-		a->location[0] = '\0';
+		a->location[0] = a->next[0] = a->digest[0] = '\0';
 		return len;
 	}
-	if (!header_is(line, len, "docker-distribution-api-version", &v) &&
-	    !header_is(line, len, "www-authenticate", &v) && !header_is(line, len, "location", &v))
+	int which = header_is(line, len, "docker-distribution-api-version", &v) ? 'd'
+		  : header_is(line, len, "www-authenticate", &v) ? 'w'
+		  : header_is(line, len, "location", &v) ? 'l'
+		  : header_is(line, len, "link", &v) ? 'n'
+		  : header_is(line, len, "docker-content-digest", &v) ? 'c' : 0;
+	if (which == 0)
 		return len;
 	size_t vlen = len - (size_t)(v - line);
 	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ' ||
@@ -160,13 +233,27 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
 		vlen = sizeof value - 1;
 	memcpy(value, v, vlen);
 	value[vlen] = '\0';
-	switch (line[0] | 0x20) {
+	switch (which) {
 	case 'd':
 		a->api_header |= strcasecmp(value, "registry/2.0") == 0;
 		break;
 	case 'w':
 		if (regcheck_parse_challenge(value, &a->challenge) < 0)
 			a->challenge_bad = 1;
+		break;
+	case 'n': {
+		/* Distribution sends one link, <target>; rel="next"; the target is checked where it is used. */
+		const char *end = strchr(value, '>');
+
+		if (value[0] == '<' && end != NULL && strstr(end, "rel=\"next\"") != NULL &&
+		    (size_t)(end - value - 1) < sizeof a->next)
+			snprintf(a->next, sizeof a->next, "%.*s", (int)(end - value - 1), value + 1);
+		break;
+	}
+	case 'c':
+		if (strlen(value) < sizeof a->digest && strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789:+.-_")
+		    == strlen(value))
+			snprintf(a->digest, sizeof a->digest, "%.*s", (int)sizeof a->digest - 1, value);
 		break;
 	default:
 		/* Cut: a message quotes it, nothing follows it. */
@@ -216,10 +303,13 @@ static CURLcode http_get(struct check *c, const char *url, const struct trust *t
 	struct curl_slist *headers = NULL;
 	CURL *h = c->curl;
 	CURLcode rc;
-	curl_off_t connect_us = 0;
+	curl_off_t connect_us = 0, appconnect_us = 0;
+	struct curl_slist *accept_header = NULL;
 
 	errbuf[0] = '\0';
 	c->refused = ADDR_PUBLIC;
+	c->tcp_connected = 0;
+	a->https = strncasecmp(url, "https://", 8) == 0;
 	if (left <= 0)
 		return CURLE_OPERATION_TIMEDOUT;
 	curl_easy_reset(h);
@@ -238,6 +328,10 @@ static CURLcode http_get(struct check *c, const char *url, const struct trust *t
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, c);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, c);
+	if (c->want_certinfo && a->https)
+		curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -257,24 +351,44 @@ static CURLcode http_get(struct check *c, const char *url, const struct trust *t
 		curl_easy_setopt(h, CURLOPT_USERNAME, user ? user : "");
 		curl_easy_setopt(h, CURLOPT_PASSWORD, pass ? pass : "");
 	}
+	if (a->head)
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (a->accept != NULL) {
+		char line[512];
+
+		snprintf(line, sizeof line, "Accept: %s", a->accept);
+		accept_header = curl_slist_append(NULL, line);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, accept_header);
+	}
 	if (bearer != NULL) {
 		size_t n = strlen("Authorization: Bearer ") + strlen(bearer) + 1;
 		char *line = malloc(n);
 
-		if (line == NULL)
+		if (line == NULL) {
+			curl_slist_free_all(accept_header);
 			return CURLE_OUT_OF_MEMORY;
+		}
 		snprintf(line, n, "Authorization: Bearer %s", bearer);
-		headers = curl_slist_append(NULL, line);
+		headers = curl_slist_append(accept_header, line);
 		explicit_bzero(line, n);
 		free(line);
-		if (headers == NULL)
+		if (headers == NULL) {
+			curl_slist_free_all(accept_header);
 			return CURLE_OUT_OF_MEMORY;
+		}
+		accept_header = NULL;   /* now the head of headers, freed with them */
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	}
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 	curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connect_us);
-	a->connected = connect_us > 0 || a->status > 0;
+	curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &appconnect_us);
+	a->connected = connect_us > 0 || a->status > 0 || c->tcp_connected;
+	a->tls_done = a->https && (appconnect_us > 0 || a->status > 0);
+	if (c->want_certinfo && a->tls_done) {
+		note_cert_expiry(c);
+		c->want_certinfo = 0;
+	}
 	/* A body we stopped reading still came with its status and headers. */
 	if (rc == CURLE_WRITE_ERROR && a->too_big && !a->keep_body && a->status > 0)
 		rc = CURLE_OK;
@@ -285,6 +399,7 @@ static CURLcode http_get(struct check *c, const char *url, const struct trust *t
 			explicit_bzero(l->data, strlen(l->data));
 		curl_slist_free_all(headers);
 	}
+	curl_slist_free_all(accept_header);
 	curl_easy_setopt(h, CURLOPT_USERNAME, NULL);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, NULL);
 	return rc;
@@ -369,12 +484,20 @@ static void transport_failure(struct regcheck_result *res, const struct check *c
 		fail(res, RC_DNS, "the host name of %s does not resolve: %s", who, detail);
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		/* The limit is the whole check's: an earlier request may have used some of it. */
-		if (a->connected)
+		if (a->connected && a->https && !a->tls_done)
+			fail(res, RC_TIMEOUT, "TCP connected to %s, but the TLS handshake did not finish before the"
+			     " check's %d ms (check_timeout) ran out: the server stalls in TLS, or the port does not"
+			     " speak TLS (try http://)", who, c->opts->timeout_ms);
+		else if (a->connected)
 			fail(res, RC_TIMEOUT, "connected to %s, but it did not answer before the check's %d ms"
 			     " (check_timeout) ran out", who, c->opts->timeout_ms);
 		else
 			fail(res, RC_TIMEOUT, "could not connect to %s before the check's %d ms (check_timeout)"
 			     " ran out", who, c->opts->timeout_ms);
+	} else if (is_tls_error(rc) && strstr(detail, "wrong version number") != NULL) {
+		/* OpenSSL read an HTTP answer where a TLS record should be. */
+		fail(res, RC_TLS, "TLS with %s failed: it answered the TLS handshake with something else, most"
+		     " likely plain http: the address should probably be http:// (%s)", who, detail);
 	} else if (is_tls_error(rc)) {
 		fail(res, RC_TLS, "TLS with %s failed (verified against %s): %s", who,
 		     trust->pem ? "tls_cert only, as enable_tls asks"
@@ -479,22 +602,24 @@ out:
 }
 
 /*
- * Bearer: a token from the realm (with the credentials, when there are any),
- * then /v2/ again with it.  Sets authenticated, or describes the failure.
+ * A token from the challenge's realm for its scope, with the credentials when
+ * there are any.  Returns it (malloc'd: the caller wipes and frees), or NULL
+ * after describing the failure in *res.  quiet: no "sent over plain http"
+ * warning (browsing: the check has said it already).
  */
-static void bearer_flow(struct check *c, struct regcheck_result *res, const char *v2_url,
-			const char *reg_host, int reg_https, const struct trust *reg_trust,
-			const struct regcheck_challenge *ch, const struct creds *cr)
+static char *fetch_token(struct check *c, struct regcheck_result *res, const char *reg_host, int reg_https,
+			 const struct trust *reg_trust, const struct regcheck_challenge *ch, const struct creds *cr,
+			 int quiet)
 {
 	char errbuf[CURL_ERROR_SIZE], who[300];
-	struct answer tok = { .keep_body = 1 }, again = { 0 };
+	struct answer tok = { .keep_body = 1 };
 	char *host = NULL, *url = NULL, *token = NULL;
 	int realm_https = 0;
 	CURLcode rc;
 
 	if (ch->realm[0] == '\0') {
 		fail(res, RC_AUTH, "the registry asks for a Bearer token but names no token service (realm)");
-		return;
+		return NULL;
 	}
 	url = token_url(ch, res, &host, &realm_https);
 	if (url == NULL)
@@ -510,7 +635,7 @@ static void bearer_flow(struct check *c, struct regcheck_result *res, const char
 		     " over plain http", host);
 		goto out;
 	}
-	if (has_creds(cr) && !realm_https)
+	if (has_creds(cr) && !realm_https && !quiet)
 		warn(res, "the credentials were sent to the token service over plain http");
 	/* The registry's own certificate settings for its own host; the system store elsewhere. */
 	struct trust realm_trust = { strcasecmp(host, reg_host) == 0 ? reg_trust->pem : NULL };
@@ -531,10 +656,38 @@ static void bearer_flow(struct check *c, struct regcheck_result *res, const char
 		goto out;
 	}
 	token = token_from(tok.body);
-	if (token == NULL) {
+	if (token == NULL)
 		fail(res, RC_AUTH, "%s answered without a usable token", who);
-		goto out;
+out:
+	curl_free(url);
+	curl_free(host);
+	answer_free(&tok);
+	return token;
+}
+
+static void token_free(char *token)
+{
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
 	}
+}
+
+/*
+ * Bearer: a token from the realm (with the credentials, when there are any),
+ * then /v2/ again with it.  Sets authenticated, or describes the failure.
+ */
+static void bearer_flow(struct check *c, struct regcheck_result *res, const char *v2_url,
+			const char *reg_host, int reg_https, const struct trust *reg_trust,
+			const struct regcheck_challenge *ch, const struct creds *cr)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	struct answer again = { 0 };
+	char *token = fetch_token(c, res, reg_host, reg_https, reg_trust, ch, cr, 0);
+	CURLcode rc;
+
+	if (token == NULL)
+		return;
 	rc = http_get(c, v2_url, reg_trust, NULL, NULL, token, &again, errbuf);
 	if (rc != CURLE_OK) {
 		transport_failure(res, c, rc, errbuf, &again, "the registry", reg_trust);
@@ -555,13 +708,7 @@ static void bearer_flow(struct check *c, struct regcheck_result *res, const char
 		fail(res, RC_NOT_A_REGISTRY, "GET /v2/ with a token answered HTTP %ld", again.status);
 	}
 out:
-	if (token != NULL) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
-	curl_free(url);
-	curl_free(host);
-	answer_free(&tok);
+	token_free(token);
 	answer_free(&again);
 }
 
@@ -620,6 +767,12 @@ static void first_answer(struct check *c, struct regcheck_result *res, const str
 			     " secret_key were not tested");
 		return;
 	}
+	if (a->status == 400 && a->body != NULL && strstr(a->body, "HTTP request to an HTTPS server") != NULL) {
+		/* Go's net/http (Distribution, Harbor's core) says so when plain http reaches its TLS port. */
+		fail(res, RC_TLS, "the registry's port speaks https, and the address says http://: save it as"
+		     " https:// (it answered \"Client sent an HTTP request to an HTTPS server\")");
+		return;
+	}
 	if (a->status != 401) {
 		if (a->status >= 300 && a->status < 400 && a->location[0] != '\0')
 			fail(res, RC_NOT_A_REGISTRY, "GET /v2/ answered HTTP %ld, a redirect to %s (not followed:"
@@ -650,6 +803,10 @@ static void first_answer(struct check *c, struct regcheck_result *res, const str
 		fail(res, RC_AUTH, "the registry asks for an authentication scheme other than Basic or Bearer");
 }
 
+static void namespace_probe(struct check *c, struct regcheck_result *res, const struct regcheck_input *in,
+			    const char *v2_url, const char *host, int https, const struct trust *trust,
+			    const struct creds *cr, int basic);
+
 void regcheck_run(const struct regcheck_input *in, const struct regcheck_options *opts,
 		  struct regcheck_result *res)
 {
@@ -661,7 +818,7 @@ void regcheck_run(const struct regcheck_input *in, const struct regcheck_options
 		in->secret_key && *in->secret_key ? in->secret_key : NULL,
 	};
 	struct trust trust = { NULL };
-	struct answer first = { 0 };
+	struct answer first = { .keep_body = 1 };   /* kept for a scheme-mismatch hint */
 	char errbuf[CURL_ERROR_SIZE], *v2_url = NULL, *scheme = NULL, *host = NULL;
 	CURLU *u = NULL;
 	CURLcode rc;
@@ -699,6 +856,7 @@ void regcheck_run(const struct regcheck_input *in, const struct regcheck_options
 		fail(res, RC_CONNECT, "out of memory starting the check");
 		goto out;
 	}
+	c.want_certinfo = https;
 	rc = http_get(&c, v2_url, &trust, NULL, NULL, NULL, &first, errbuf);
 	if (rc != CURLE_OK) {
 		transport_failure(res, &c, rc, errbuf, &first, "the registry", &trust);
@@ -706,12 +864,24 @@ void regcheck_run(const struct regcheck_input *in, const struct regcheck_options
 	}
 	res->reachable = 1;
 	res->tls_verified = https;      /* curl verified the peer, or there would be no answer */
+	res->cert_days_known = c.cert_days_known;
+	res->cert_days = c.cert_days;
+	if (c.cert_days_known && c.cert_days < CERT_WARN_DAYS) {
+		char text[96];
+
+		snprintf(text, sizeof text, "the registry's certificate expires in %ld day%s", c.cert_days,
+			 c.cert_days == 1 ? "" : "s");
+		warn(res, text);
+	}
 	first_answer(&c, res, &first, v2_url, host, https, &trust, &cr);
 	/* Authenticated, yet nothing said "registry": a web server behind a password. */
 	if (res->kind == RC_OK && res->registry_api == 0) {
 		fail(res, RC_NOT_A_REGISTRY, "GET /v2/ answered 200 after authentication, but no answer carried"
 		     " Docker-Distribution-API-Version: registry/2.0: a web server behind a password, not a registry");
 	}
+	if (res->kind == RC_OK && in->namespace != NULL && *in->namespace != '\0')
+		namespace_probe(&c, res, in, v2_url, host, https, &trust, &cr,
+				first.status == 401 && first.challenge.scheme == SCHEME_BASIC);
 out:
 	if (res->kind != RC_OK && res->kind != RC_AUTH)
 		res->authenticated = 0;
@@ -744,10 +914,472 @@ struct json_object *regcheck_result_json(const struct regcheck_result *res, cons
 	json_object_object_add(obj, "checked_address", address ? json_object_new_string(address) : NULL);
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
 		json_object_object_add(obj, flags[i], res->checked ? json_object_new_boolean(values[i]) : NULL);
+	json_object_object_add(obj, "namespace_visible",
+			       res->namespace_known ? json_object_new_boolean(res->namespace_visible) : NULL);
+	json_object_object_add(obj, "cert_expires_in_days",
+			       res->cert_days_known ? json_object_new_int64(res->cert_days) : NULL);
 	json_object_object_add(obj, "latency_ms", json_object_new_int64(res->latency_ms));
 	json_object_object_add(obj, "error", res->kind == RC_OK ? NULL : json_object_new_string(res->error));
 	json_object_object_add(obj, "error_kind", res->kind == RC_OK ? NULL
 			       : json_object_new_string(regcheck_kind_name(res->kind)));
 	json_object_object_add(obj, "warning", res->warning[0] ? json_object_new_string(res->warning) : NULL);
 	return obj;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Browsing: the catalog and tag lists, as the check's transport reaches them. */
+/* ------------------------------------------------------------------------- */
+
+/* Entries asked for per registry page: Distribution's default cap is 1000; 100 keeps each answer small. */
+#define BROWSE_PAGE_N 100
+/* Entries and registry pages one browse collects at most: beyond, narrow the namespace. */
+#define BROWSE_MAX_ENTRIES 10000
+#define BROWSE_MAX_PAGES 200
+
+/*
+ * How the registry let us in, kept across the requests of one browse so that
+ * later pages go straight through: Basic once it was asked for, the last
+ * Bearer token until the registry wants another scope.
+ */
+struct session {
+	struct check *c;
+	const char *host;               /* the registry's host (token service trust) */
+	char origin[320];               /* scheme://host[:port], for the Link targets */
+	int https;
+	const struct trust *trust;
+	const struct creds *cr;
+	int basic;
+	char *token;                    /* malloc'd; wiped and freed by session_end */
+};
+
+static void session_end(struct session *s)
+{
+	token_free(s->token);
+	s->token = NULL;
+}
+
+/*
+ * GET (or HEAD, per *a) url as the registry asks: on a 401, once, with Basic
+ * credentials or a Bearer token for the challenge's scope.  Returns 0 with *a
+ * holding the last answer (any status), or -1 after fail(res, ...).
+ */
+static int session_get(struct session *s, struct regcheck_result *res, const char *url, struct answer *a)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	int keep = a->keep_body, head = a->head;
+	const char *accept = a->accept;
+
+	for (int attempt = 0;; attempt++) {
+		int basic = s->basic && has_creds(s->cr);
+		CURLcode rc;
+
+		answer_free(a);
+		a->keep_body = keep;
+		a->head = head;
+		a->accept = accept;
+		rc = http_get(s->c, url, s->trust, basic ? s->cr->user : NULL, basic ? s->cr->pass : NULL,
+			      basic ? NULL : s->token, a, errbuf);
+		if (rc != CURLE_OK) {
+			transport_failure(res, s->c, rc, errbuf, a, "the registry", s->trust);
+			return -1;
+		}
+		if (a->status != 401 || attempt > 0)
+			return 0;
+		if (a->challenge.scheme == SCHEME_BASIC && has_creds(s->cr) && !s->basic) {
+			/* The same rule as the check's: stored credentials never over plain http. */
+			if (!s->https && s->c->stored_credentials)
+				return 0;
+			s->basic = 1;
+		} else if (a->challenge.scheme == SCHEME_BEARER) {
+			token_free(s->token);
+			s->token = fetch_token(s->c, res, s->host, s->https, s->trust, &a->challenge, s->cr, 1);
+			if (s->token == NULL)
+				return -1;
+		} else {
+			return 0;
+		}
+	}
+}
+
+/*
+ * The next page's URL from a Link target: only a path of this registry's
+ * /v2/ API (Distribution sends "/v2/_catalog?last=...&n=..."), so that a
+ * registry cannot send our credentials elsewhere.  0, or -1 when unusable.
+ */
+static int next_url(const struct session *s, const char *target, char *out, size_t size)
+{
+	if (strncmp(target, "/v2/", 4) != 0 || strpbrk(target, " \t\r\n\\#") != NULL)
+		return -1;
+	return snprintf(out, size, "%s%s", s->origin, target) < (int)size ? 0 : -1;
+}
+
+/* Appends a strdup of name to *list (grown as needed); -1 when out of memory. */
+static int list_push(struct regbrowse_result *out, const char *name)
+{
+	if (out->n == out->cap) {
+		size_t cap = out->cap ? out->cap * 2 : 64;
+		char **grown = realloc(out->names, cap * sizeof *grown);
+
+		if (grown == NULL)
+			return -1;
+		out->names = grown;
+		out->cap = cap;
+	}
+	out->names[out->n] = strdup(name);
+	if (out->names[out->n] == NULL)
+		return -1;
+	out->n++;
+	return 0;
+}
+
+/*
+ * One page's names: the "repositories" (catalog) or "tags" array of the
+ * body.  Calls take(name) for each string; returns the number seen, -1 when
+ * the body is not the expected JSON, or -2 when take asked to stop.
+ */
+typedef int (*name_fn)(void *ctx, const char *name);
+
+static int each_name(const char *body, const char *field, name_fn take, void *ctx)
+{
+	struct json_object *obj = body ? json_tokener_parse(body) : NULL, *arr;
+	int n = -1;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		goto out;
+	if (!json_object_object_get_ex(obj, field, &arr))
+		goto out;       /* not the API's answer: a web server's "{}" */
+	if (arr == NULL) {
+		n = 0;          /* Distribution: "tags": null for a repository without tags */
+		goto out;
+	}
+	if (!json_object_is_type(arr, json_type_array))
+		goto out;
+	n = 0;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		n++;
+		if (take(ctx, json_object_get_string(v)) < 0) {
+			n = -2;
+			break;
+		}
+	}
+out:
+	json_object_put(obj);
+	return n;
+}
+
+/* The walk's state: which names to keep. */
+struct walk {
+	struct regbrowse_result *out;
+	const char *prefix;             /* repositories: "ns/" ("" = all); tags: "" */
+	const char *q;                  /* substring filter, "" = none */
+	int past;                       /* a catalog name sorted past the prefix: the rest is too */
+	int first_only;                 /* stop at the first match (the check's namespace probe) */
+	int oom;
+};
+
+static int walk_take(void *ctx, const char *name)
+{
+	struct walk *w = ctx;
+	size_t plen = strlen(w->prefix);
+
+	if (plen > 0 && strncmp(name, w->prefix, plen) != 0) {
+		/* The catalog is sorted: past "ns/" (and its "ns-x" neighbours) nothing else is under it. */
+		if (strcmp(name, w->prefix) > 0)
+			w->past = 1;
+		return w->past ? -1 : 0;
+	}
+	if (w->q[0] != '\0' && strcasestr(name, w->q) == NULL)
+		return 0;
+	if (w->out->n >= BROWSE_MAX_ENTRIES || list_push(w->out, name) < 0) {
+		w->oom = 1;
+		return -1;
+	}
+	return w->first_only ? -1 : 0;
+}
+
+/*
+ * Walks the registry's pages from url on, following Link rel="next".
+ * Returns 0, or -1 after describing the failure in out->res.
+ */
+static int walk_pages(struct session *s, struct regcheck_result *res, const char *url, const char *field,
+		      struct walk *w, const char *what)
+{
+	char page_url[1024];
+	int rc = -1;
+
+	snprintf(page_url, sizeof page_url, "%s", url);
+	for (int pages = 0;; pages++) {
+		struct answer a = { .keep_body = 1 };
+
+		if (pages == BROWSE_MAX_PAGES) {
+			fail(res, RC_NOT_A_REGISTRY, "the registry's %s runs past %d pages; narrow it", what,
+			     BROWSE_MAX_PAGES);
+			return -1;
+		}
+		if (session_get(s, res, page_url, &a) < 0) {
+			answer_free(&a);
+			return -1;
+		}
+		w->out->pages++;
+		if (a.status == 401 || a.status == 403) {
+			fail(res, RC_AUTH, "the registry refused to list its %s to %s (HTTP %ld)", what,
+			     has_creds(s->cr) ? "these credentials" : "anonymous requests; set access_key and secret_key",
+			     a.status);
+		} else if (a.status == 404) {
+			/* No catalog is a registry's choice (Docker Hub, some Harbor setups); no tag list, no repository. */
+			fail(res, strcmp(field, "tags") == 0 ? RC_NOT_A_REGISTRY : RC_UNSUPPORTED,
+			     "the registry answered HTTP 404 for its %s%s", what, strcmp(field, "tags") == 0
+			     ? ": no such repository" : ": unsupported, it does not offer the catalog API");
+			if (strcmp(field, "tags") == 0)
+				w->out->not_found = 1;
+		} else if (a.status != 200) {
+			fail(res, RC_NOT_A_REGISTRY, "the registry answered HTTP %ld for its %s", a.status, what);
+		} else {
+			int n = each_name(a.body, field, walk_take, w);
+
+			if (n == -1)
+				fail(res, RC_NOT_A_REGISTRY, "the registry's %s is not the Registry API's JSON", what);
+			else if (w->oom && w->out->n >= BROWSE_MAX_ENTRIES)
+				fail(res, RC_NOT_A_REGISTRY, "more than %d entries in the registry's %s; narrow it with q"
+				     " or the namespace", BROWSE_MAX_ENTRIES, what);
+			else if (w->oom)
+				fail(res, RC_CONNECT, "out of memory listing the registry's %s", what);
+			else if (n == -2 || a.next[0] == '\0')
+				rc = 0;         /* stopped early, or the last page */
+			else if (next_url(s, a.next, page_url, sizeof page_url) < 0)
+				fail(res, RC_NOT_A_REGISTRY, "the registry's next-page link leaves its /v2/ API; not followed");
+			else {
+				answer_free(&a);
+				continue;
+			}
+		}
+		answer_free(&a);
+		return rc;
+	}
+}
+
+/* Percent-encodes s into out for a query value (RFC 3986 unreserved kept); -1 when it does not fit. */
+static int query_escape(const char *s, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (o + 4 > size)
+			return -1;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/') {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Sets up *s and *res for requests to in->address: the origin, TLS trust,
+ * credentials.  Returns 0, or -1 after fail(res, ...).  *host is the
+ * curl-allocated host name (curl_free).
+ */
+static int session_begin(struct session *s, struct check *c, struct regcheck_result *res,
+			 const struct regcheck_input *in, struct trust *trust, const struct creds *cr, char **host)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *port = NULL;
+	int rc = -1;
+
+	memset(s, 0, sizeof *s);
+	*host = NULL;
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, in->address, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK) {
+		fail(res, RC_CONNECT, "the address is not an http(s) URL this check can use");
+		goto out;
+	}
+	curl_url_get(u, CURLUPART_PORT, &port, 0);
+	s->https = strcasecmp(scheme, "https") == 0;
+	trust->pem = s->https && in->enable_tls && in->tls_cert && *in->tls_cert ? in->tls_cert : NULL;
+	/* IPv6 literals need their brackets back in a URL. */
+	snprintf(s->origin, sizeof s->origin, "%s://%s%s%s%s%s", s->https ? "https" : "http",
+		 strchr(*host, ':') ? "[" : "", *host, strchr(*host, ':') ? "]" : "", port ? ":" : "", port ? port : "");
+	s->c = c;
+	s->host = *host;
+	s->trust = trust;
+	s->cr = cr;
+	c->curl = curl_easy_init();
+	if (c->curl == NULL) {
+		fail(res, RC_CONNECT, "out of memory starting the request");
+		goto out;
+	}
+	rc = 0;
+out:
+	curl_free(scheme);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* The manifest media types whose digest HEAD .../manifests/<tag> reports: images and indexes, Docker and OCI. */
+#define MANIFEST_ACCEPT "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json," \
+	" application/vnd.docker.distribution.manifest.list.v2+json," \
+	" application/vnd.docker.distribution.manifest.v2+json"
+
+void regbrowse_run(const struct regcheck_input *in, const struct regbrowse_request *rq,
+		   const struct regcheck_options *opts, struct regbrowse_result *out)
+{
+	int64_t start = now_ms();
+	struct check c = { .opts = opts, .deadline = start + opts->timeout_ms, .refused = ADDR_PUBLIC,
+			   .stored_credentials = in->stored_credentials };
+	struct creds cr = {
+		in->access_key && *in->access_key ? in->access_key : NULL,
+		in->secret_key && *in->secret_key ? in->secret_key : NULL,
+	};
+	struct trust trust = { NULL };
+	struct session s;
+	struct regcheck_result *res = &out->res;
+	char url[2048], escaped[600], prefix[300], *host = NULL;
+
+	memset(out, 0, sizeof *out);
+	if (in->provider != NULL && strcmp(in->provider, "ecr") == 0) {
+		fail(res, RC_UNSUPPORTED, "unsupported: Amazon ECR lists repositories only through SigV4-signed AWS"
+		     " API calls (DescribeRepositories), which this service does not make");
+		return;
+	}
+	if (rq->what == BROWSE_REPOSITORIES && in->provider != NULL && strcmp(in->provider, "dockerhub") == 0) {
+		fail(res, RC_UNSUPPORTED, "unsupported: Docker Hub's registry does not offer the catalog API"
+		     " (GET /v2/_catalog); list a repository's tags instead");
+		return;
+	}
+	if (session_begin(&s, &c, res, in, &trust, &cr, &host) < 0)
+		goto out;
+	struct walk w = { .out = out, .q = rq->q ? rq->q : "", .prefix = "" };
+	if (rq->what == BROWSE_REPOSITORIES) {
+		/*
+		 * The catalog is sorted by name: start just before "ns/" (last=ns),
+		 * stop at the first name past it.  A namespace of 100 repositories
+		 * among 10000 costs one or two pages, not a hundred.
+		 */
+		const char *ns = rq->namespace ? rq->namespace : "";
+
+		if (snprintf(prefix, sizeof prefix, "%s%s", ns, *ns ? "/" : "") >= (int)sizeof prefix ||
+		    query_escape(ns, escaped, sizeof escaped) < 0) {
+			fail(res, RC_NOT_A_REGISTRY, "the namespace is too long to ask for");
+			goto out;
+		}
+		w.prefix = prefix;
+		w.first_only = rq->first_only;
+		snprintf(url, sizeof url, "%s/v2/_catalog?n=%d%s%s", s.origin, BROWSE_PAGE_N, *ns ? "&last=" : "",
+			 escaped);
+		if (walk_pages(&s, res, url, "repositories", &w, "catalog") < 0)
+			goto out;
+	} else {
+		if (query_escape(rq->repository, escaped, sizeof escaped) < 0) {
+			fail(res, RC_NOT_A_REGISTRY, "the repository name is too long to ask for");
+			goto out;
+		}
+		snprintf(url, sizeof url, "%s/v2/%s/tags/list?n=%d", s.origin, escaped, BROWSE_PAGE_N);
+		if (walk_pages(&s, res, url, "tags", &w, "tag list") < 0)
+			goto out;
+		/* Digests of the page shown only: one HEAD each, what a registry answers cheaply. */
+		out->digests = calloc(out->n ? out->n : 1, sizeof *out->digests);
+		if (out->digests == NULL)
+			goto out;
+		for (size_t i = rq->digest_from; i < out->n && i < rq->digest_from + rq->digest_count; i++) {
+			char tag[300];
+			struct answer a = { .head = 1, .accept = MANIFEST_ACCEPT };
+
+			if (query_escape(out->names[i], tag, sizeof tag) < 0)
+				continue;
+			if (snprintf(url, sizeof url, "%s/v2/%s/manifests/%s", s.origin, escaped, tag) >=
+			    (int)sizeof url)
+				continue;
+			if (session_get(&s, res, url, &a) < 0) {
+				/* A digest is a bonus: the list stands without it. */
+				res->kind = RC_OK;
+				res->error[0] = '\0';
+				answer_free(&a);
+				break;
+			}
+			if (a.status == 200 && a.digest[0] != '\0')
+				out->digests[i] = strdup(a.digest);
+			answer_free(&a);
+		}
+	}
+out:
+	session_end(&s);
+	curl_free(host);
+	if (c.curl != NULL)
+		curl_easy_cleanup(c.curl);
+	out->res.latency_ms = (long)(now_ms() - start);
+}
+
+void regbrowse_free(struct regbrowse_result *out)
+{
+	for (size_t i = 0; i < out->n; i++) {
+		free(out->names[i]);
+		if (out->digests != NULL)
+			free(out->digests[i]);
+	}
+	free(out->names);
+	free(out->digests);
+	out->names = NULL;
+	out->digests = NULL;
+	out->n = out->cap = 0;
+}
+
+/*
+ * Whether anything is visible under the namespace with these credentials:
+ * the first catalog entry named "<namespace>/..." (one page, usually).  A
+ * namespace nobody may pull from, or a typo, passed the check before: now
+ * namespace_visible says false and a warning says why it matters.  The
+ * catalog may be closed to the credentials (Harbor without the right, Docker
+ * Hub): then it stays null, with a warning, and the check still passes.
+ */
+static void namespace_probe(struct check *c, struct regcheck_result *res, const struct regcheck_input *in,
+			    const char *v2_url, const char *host, int https, const struct trust *trust,
+			    const struct creds *cr, int basic)
+{
+	struct regbrowse_result found;
+	/* Basic worked for /v2/: send it at once rather than be asked again. */
+	struct session s = { .c = c, .host = host, .https = https, .trust = trust, .cr = cr, .basic = basic };
+	struct walk w = { .out = &found, .q = "", .first_only = 1 };
+	char prefix[300], escaped[600], url[1024], text[400];
+	size_t origin_len = strlen(v2_url) - strlen("/v2/");
+
+	memset(&found, 0, sizeof found);
+	if (in->provider != NULL && strcmp(in->provider, "dockerhub") == 0)
+		return;         /* no catalog: nothing to tell */
+	if (origin_len >= sizeof s.origin || snprintf(prefix, sizeof prefix, "%s/", in->namespace) >= (int)sizeof prefix ||
+	    query_escape(in->namespace, escaped, sizeof escaped) < 0)
+		return;
+	memcpy(s.origin, v2_url, origin_len);
+	s.origin[origin_len] = '\0';
+	w.prefix = prefix;
+	snprintf(url, sizeof url, "%s/v2/_catalog?n=%d&last=%s", s.origin, BROWSE_PAGE_N, escaped);
+	if (walk_pages(&s, &found.res, url, "repositories", &w, "catalog") < 0) {
+		snprintf(text, sizeof text, "could not tell whether namespace %.60s is visible: %.200s", in->namespace,
+			 found.res.error);
+		warn(res, text);
+	} else {
+		res->namespace_known = 1;
+		res->namespace_visible = found.n > 0;
+		if (found.n == 0) {
+			snprintf(text, sizeof text, "no repository under namespace %.60s is visible %s: it is empty,"
+				 " misspelt, or these credentials cannot pull from it", in->namespace,
+				 has_creds(cr) ? "with these credentials" : "without credentials");
+			warn(res, text);
+		}
+	}
+	session_end(&s);
+	regbrowse_free(&found);
 }

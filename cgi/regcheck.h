@@ -36,6 +36,7 @@ const char *regcheck_kind_name(enum regcheck_kind k);
 struct regcheck_input {
 	const char *address;    /* http(s)://host[:port][/path]; /v2/ is asked at the host's root */
 	const char *provider;   /* "ecr" is not checked (SigV4), anything else is */
+	const char *namespace;  /* NULL or "": no namespace probe */
 	int enable_tls;         /* 1: tls_cert is the only trust anchor */
 	const char *tls_cert;   /* PEM certificates, or NULL */
 	const char *access_key; /* NULL or "" with secret_key NULL or "": no credentials */
@@ -61,9 +62,13 @@ struct regcheck_result {
 	int registry_api;       /* /v2/ proved a Registry API v2: its header, or a Bearer challenge */
 	int authenticated;      /* the credentials were accepted, or none were needed */
 	long latency_ms;        /* the whole check */
+	int namespace_known;    /* the catalog answered the namespace probe */
+	int namespace_visible;  /* a repository "<namespace>/..." is in the catalog the credentials see */
+	int cert_days_known;    /* https, and the certificate's expiry was read */
+	long cert_days;         /* days until the registry's certificate expires (under 14: a warning) */
 	enum regcheck_kind kind;
 	char error[320];        /* a sentence for people when kind != RC_OK; never a secret */
-	char warning[256];      /* "" or a caveat about a passing check */
+	char warning[640];      /* "" or caveats about a passing check, joined by "; " */
 };
 
 /*
@@ -84,10 +89,50 @@ void regcheck_credentials_unopened(struct regcheck_result *res);
 
 /*
  * The result as the API answers it: checked_address, reachable,
- * tls_verified, registry_api, authenticated, latency_ms, error, error_kind,
+ * tls_verified, registry_api, authenticated, namespace_visible (null when
+ * not probed), cert_expires_in_days (null unless https), latency_ms, error,
+ * error_kind,
  * warning (error, error_kind and warning are null when there is nothing to
  * say; the booleans are null only when checked is 0).  Caller owns it.
  */
 struct json_object *regcheck_result_json(const struct regcheck_result *res, const char *address);
+
+/* ------------------------------------------------------------------------- */
+/* Browsing what a registry holds, through the check's transport: the same    */
+/* SSRF guard, TLS settings, Basic and Bearer challenges, and time limit.     */
+/* ------------------------------------------------------------------------- */
+
+enum regbrowse_what { BROWSE_REPOSITORIES, BROWSE_TAGS };
+
+struct regbrowse_request {
+	enum regbrowse_what what;
+	const char *namespace;  /* repositories: those named "<namespace>/..."; NULL or "": every one */
+	const char *repository; /* tags: the repository ("ns/app") */
+	const char *q;          /* keep names containing q (ASCII case-insensitive); NULL or "": all */
+	int first_only;         /* repositories: stop at the first match (is the namespace visible?) */
+	size_t digest_from;     /* tags: the manifest digests of names[digest_from..+digest_count] */
+	size_t digest_count;
+};
+
+struct regbrowse_result {
+	struct regcheck_result res;     /* kind RC_OK, or what failed (RC_UNSUPPORTED: ecr, Docker Hub's catalog) */
+	char **names;                   /* the matching names in the registry's order; owned, see regbrowse_free */
+	char **digests;                 /* tags: NULL, or per name a digest or NULL; owned */
+	size_t n, cap;
+	int pages;                      /* registry pages read */
+	int not_found;                  /* tags: the registry has no such repository (404) */
+};
+
+/*
+ * Lists the repositories under a namespace (the catalog, GET /v2/_catalog,
+ * from last=<namespace> on, n/last paging and Link rel="next" followed) or a
+ * repository's tags (GET /v2/<name>/tags/list, and HEAD
+ * /v2/<name>/manifests/<tag> for the digests asked for).  Never fails as a
+ * function; free *out with regbrowse_free whatever happened.
+ */
+void regbrowse_run(const struct regcheck_input *in, const struct regbrowse_request *rq,
+		   const struct regcheck_options *opts, struct regbrowse_result *out);
+
+void regbrowse_free(struct regbrowse_result *out);
 
 #endif

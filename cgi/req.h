@@ -10,15 +10,14 @@ struct db;
 struct seal_key;
 
 /* What every request of a worker shares: set up once at start. */
+struct config;
+
 struct app {
+	const struct config *cfg;       /* every setting (auth_required, max_body, cors_origins, check_*) */
 	struct db *db;                  /* the worker's connection */
 	struct cache *cache;            /* what it remembers between requests; NULL only in tests */
 	const struct seal_key *key;     /* seals credentials; NULL only in tests */
-	int auth;                       /* 1: bearer tokens required */
-	int max_body;                   /* largest body read; 0 means MAX_BODY_BYTES */
-	const char *cors_origins;       /* space-separated allowed origins; NULL or "" = off */
-	int check_timeout_ms;           /* registry check time limit; 0 means its default */
-	const char *check_allow_networks; /* networks the check's SSRF guard allows; NULL or "" = none */
+	int check_concurrency;          /* outbound slots on this host, derived; 0 only in tests: unbounded */
 };
 
 /* Longest API token name (api_token_name_shape). */
@@ -55,10 +54,9 @@ struct req {
 	char id[REGISTRY_ID_LEN + 1];   /* the :id of the path, when the route has one */
 	struct json_object *body;       /* parsed body when the route takes one; owned */
 	int status;                     /* status sent, 0 until a response went out */
-	int max_body;                   /* from struct app */
+	const struct config *cfg;       /* the settings; borrowed */
 	char cors[384];                 /* CORS header lines for this origin, or "" */
-	int check_timeout_ms;           /* from struct app */
-	const char *check_allow_networks; /* from struct app; borrowed */
+	int check_concurrency;          /* from struct app */
 };
 
 #endif

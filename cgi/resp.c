@@ -21,8 +21,11 @@ static const struct {
 	{ 412, "Precondition Failed" },
 	{ 413, "Payload Too Large" },
 	{ 422, "Unprocessable Content" },
+	{ 429, "Too Many Requests" },
 	{ 500, "Internal Server Error" },
+	{ 502, "Bad Gateway" },
 	{ 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" },
 };
 
 const char *resp_reason(int status)

@@ -1,6 +1,7 @@
 /* routes.c - the one route table and the path matcher. */
 #include "routes.h"
 #include "handlers.h"
+#include "handlers_browse.h"
 #include "handlers_check.h"
 
 #include <string.h>
@@ -13,10 +14,14 @@ static const struct route routes[] = {
 	{ "GET", REGISTRY "/:id", h_registry_get, ROUTE_ID, "Show one registry" },
 	{ "PUT", REGISTRY "/:id", h_registry_update, ROUTE_ID | ROUTE_BODY | ROUTE_WRITE, "Update a registry" },
 	{ "DELETE", REGISTRY "/:id", h_registry_delete, ROUTE_ID | ROUTE_WRITE, "Delete a registry" },
-	{ "POST", REGISTRY "/validate", h_registry_validate, ROUTE_BODY | ROUTE_WRITE,
+	{ "POST", REGISTRY "/validate", h_registry_check, ROUTE_BODY | ROUTE_WRITE,
 	  "Check registry settings without saving them" },
-	{ "POST", REGISTRY "/:id/validate", h_registry_validate_stored, ROUTE_ID | ROUTE_WRITE,
+	{ "POST", REGISTRY "/:id/validate", h_registry_check_stored, ROUTE_ID | ROUTE_WRITE,
 	  "Check a stored registry with its stored settings" },
+	{ "GET", REGISTRY "/:id/repositories", h_registry_repositories, ROUTE_ID,
+	  "List the repositories under a stored registry's namespace, as the registry holds them" },
+	{ "GET", REGISTRY "/:id/repositories/tags", h_registry_tags, ROUTE_ID,
+	  "List one repository's tags (?repository=namespace/name), with manifest digests" },
 	{ "GET", "/healthz", h_health, ROUTE_PUBLIC, "Is the service and its database up" },
 };
 

@@ -1,6 +1,7 @@
 /* supervisor.c - the prefork parent: spawn, reap, restart, stop. */
 #include "supervisor.h"
 #include "log.h"
+#include "privilege.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -15,13 +16,15 @@
 /* How long stopping workers may take before they are killed. */
 #define STOP_GRACE_SECONDS 30
 
-static volatile sig_atomic_t stop_requested, reload_requested;
+static volatile sig_atomic_t stop_requested, reload_requested, reopen_requested;
 
 /* SIGCHLD only has to end sigsuspend(); waitpid finds out which child went. */
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		reload_requested = 1;
+	else if (sig == SIGUSR1)
+		reopen_requested = 1;
 	else if (sig != SIGCHLD)
 		stop_requested = 1;
 }
@@ -42,6 +45,19 @@ static pid_t spawn(int listen_fd, const struct serve_options *opts, pid_t parent
 	signal(SIGCHLD, SIG_DFL);
 	if (getppid() != parent)
 		_exit(0);
+	/*
+	 * The supervisor stays who it was started as (root: it re-reads the
+	 * root-only config and key on SIGHUP and reopens the log); its workers,
+	 * which talk to clients, become the unprivileged account first.
+	 */
+	if (opts->become != NULL) {
+		char err[256];
+
+		if (account_become(opts->become, err, sizeof err) < 0) {
+			log_error("worker: %s", err);
+			_exit(1);
+		}
+	}
 	/* Signals stay blocked until worker_run_fcgi has its own handlers. */
 	_exit(worker_run_fcgi(listen_fd, opts));
 }
@@ -127,6 +143,7 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -134,12 +151,14 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGCHLD);
 	/* Children inherit the block: a worker unblocks once its own handlers are in place. */
 	sigprocmask(SIG_BLOCK, &block, &waiting);
 	sigdelset(&waiting, SIGTERM);
 	sigdelset(&waiting, SIGINT);
 	sigdelset(&waiting, SIGHUP);
+	sigdelset(&waiting, SIGUSR1);
 	sigdelset(&waiting, SIGCHLD);
 
 	log_info("supervisor started with %d workers", workers);
@@ -158,8 +177,25 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 			}
 			slots[i].started = time(NULL);
 		}
+		/*
+		 * logrotate's SIGUSR1 (and SIGHUP): the log file again, and new
+		 * workers, which inherit it, in place of the old ones.
+		 */
+		if (reopen_requested || reload_requested) {
+			char err[256];
+
+			if (log_reopen(err, sizeof err) < 0)
+				log_error("%s; still writing to the old file", err);
+		}
+		if (reopen_requested && !reload_requested) {
+			reopen_requested = 0;
+			acted = 1;
+			log_info("SIGUSR1: log reopened, replacing workers");
+			signal_all(slots, workers, SIGTERM);
+		}
 		if (reload_requested) {
 			reload_requested = 0;
+			reopen_requested = 0;
 			acted = 1;
 			if (reload != NULL && reload(opts) < 0) {
 				log_error("SIGHUP: reload failed, keeping the running workers and settings");

@@ -1,5 +1,6 @@
 /* worker.c - the FastCGI accept loop and the plain-CGI one-shot. */
 #include "worker.h"
+#include "outbound.h"
 #include "app.h"
 #include "cache.h"
 #include "log.h"
@@ -36,14 +37,28 @@ static int fcgx_write(void *ctx, const char *buf, int n)
 	return FCGX_PutStr(buf, n, ((FCGX_Request *)ctx)->out) == n ? 0 : -1;
 }
 
+/*
+ * What a worker hands every request: the settings through one pointer, the
+ * outbound bound derived for this host, its connection and cache (NULL when
+ * out of memory; the caller checks app.cache and frees app.db).
+ */
+static struct app app_new(const struct serve_options *opts, struct generation *gen)
+{
+	struct app app = { .cfg = opts->cfg, .key = opts->key,
+			   .check_concurrency = outbound_limit(opts->cfg->check_concurrency, opts->workers) };
+
+	app.db = db_new(opts->cfg);
+	app.cache = app.db ? cache_new(app.db, gen, opts->cfg->cache_max_age_s,
+					 strcmp(opts->cfg->coherence, "cluster") == 0) : NULL;
+	return app;
+}
+
 int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 {
 	struct sigaction sa;
 	FCGX_Request fr;
 	struct req_io io = { fcgx_param, fcgx_read, fcgx_write, &fr };
-	struct app app = { .key = opts->key, .auth = opts->auth, .max_body = opts->max_body,
-			   .cors_origins = opts->cors_origins, .check_timeout_ms = opts->check_timeout_ms,
-			   .check_allow_networks = opts->check_allow_networks };
+	struct app app;
 	int status = 0;
 
 	/* No SA_RESTART: the signal must interrupt accept(). */
@@ -66,8 +81,9 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 		log_error("cannot initialise libfcgi");
 		return 1;
 	}
-	app.db = db_new(&opts->db);
-	app.cache = app.db ? cache_new(app.db, opts->gen, opts->cache_max_age_s, opts->cluster) : NULL;
+	app = app_new(opts, opts->gen);
+	/* For `imagereg check`, which does not know how many of us there are. */
+	outbound_publish(opts->cfg->generation_file, app.check_concurrency);
 	if (app.cache == NULL) {
 		log_error("out of memory");
 		db_free(app.db);
@@ -115,12 +131,8 @@ static int cgi_write(void *ctx, const char *buf, int n)
 int worker_run_cgi(const struct serve_options *opts)
 {
 	struct req_io io = { cgi_param, cgi_read, cgi_write, NULL };
-	struct app app = { .db = db_new(&opts->db), .key = opts->key, .auth = opts->auth,
-			   .max_body = opts->max_body, .cors_origins = opts->cors_origins,
-			   .check_timeout_ms = opts->check_timeout_ms,
-			   .check_allow_networks = opts->check_allow_networks };
 	/* One request: nothing to share, so no counters. */
-	app.cache = app.db ? cache_new(app.db, NULL, opts->cache_max_age_s, 0) : NULL;
+	struct app app = app_new(opts, NULL);
 	if (app.cache == NULL) {
 		db_free(app.db);
 		return 1;

@@ -2,23 +2,20 @@
 #ifndef IMAGEREG_WORKER_H
 #define IMAGEREG_WORKER_H
 
+#include "config.h"
 #include "db.h"
 
+struct account;
 struct generation;
 struct seal_key;
 
 /* How every worker serves: its database, the at-rest key, authentication. */
 struct serve_options {
-	struct db_options db;
+	const struct config *cfg;   /* every setting, and what config_load derived from them */
 	const struct seal_key *key;
-	int auth;
-	int max_body;               /* bytes */
-	const char *cors_origins;   /* space-separated; "" = CORS off */
-	int check_timeout_ms;       /* registry check time limit */
-	const char *check_allow_networks; /* space-separated CIDRs the check may reach; "" = none */
+	int workers;                /* how many workers share the host's outbound slots */
 	struct generation *gen;     /* shared change counters; NULL: the cache lives one request */
-	int cache_max_age_s;        /* longest a cached answer goes unchecked with PostgreSQL */
-	int cluster;                /* coherence = cluster: a round trip before answering from memory */
+	const struct account *become; /* the account preforked workers switch to; NULL: none */
 };
 
 /*

@@ -8,14 +8,17 @@
 # TEST_JOBS at a time (default 4: most of their time is spent waiting on
 # sockets, not on the CPU); each suite's output is shown whole when it ends.
 #
-# Suites (default: unit sql e2e asan fuzz faults ops console bench):
+# Suites (default: unit sql e2e registry asan fuzz faults ops deploy console bench):
 #   unit      C unit tests (tests/unit, built in the tree)
 #   sql       constraint and trigger tests (tests/sql)
 #   e2e       end-to-end tests through nginx (tests/e2e)
+#   registry  checks, browsing and docker-config against a real registry (Debian's
+#             docker-registry) with skopeo as the client (tests/registry)
 #   asan      unit and e2e again against the AddressSanitizer/UBSan build in cgi/asan
 #   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 20)
 #   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
 #   ops       install/uninstall, systemd units, spawn-fcgi, man pages (tests/ops)
+#   deploy    README's deployment section as written, on Debian's nginx config and a Debian cluster (tests/deploy)
 #   console   the browser console clicked through in headless Chromium (tests/console)
 #   bench     the benchmark harness run tiny on its own stack (tests/bench/smoke.sh)
 #   e2e-core  the end-to-end modules of E2E_CORE only (make check)
@@ -25,10 +28,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . tests/lib/stack.sh
 
-suites=${*:-unit sql e2e asan fuzz faults ops console bench}
-# The suites run on their own stacks, whatever this shell points at.
+suites=${*:-unit sql e2e registry asan fuzz faults ops deploy console bench}
+# The suites run on their own stacks, whatever this shell points at, and never
+# read a deployment's files in /etc/imagereg (tests that want a file name one).
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
 	PGHOST PGPORT PGDATABASE PGUSER
+export IMAGEREG_CONFIG=/dev/null IMAGEREG_ADMIN_CONFIG=/dev/null
 # PostgreSQL's own programs, not Debian's wrappers in /usr/bin (about 60 ms less a call).
 PATH="$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin):$PATH"
 export PATH
@@ -143,6 +148,9 @@ run_one() {
 	e2e)
 		suite e2e in_stack e2e python3 tests/e2e/run.py
 		;;
+	registry)
+		suite registry in_stack registry python3 tests/registry/run.py
+		;;
 	asan)
 		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
 		for t in cgi/asan/test_*; do
@@ -167,6 +175,9 @@ run_one() {
 	ops)
 		suite ops bash tests/ops/run.sh
 		;;
+	deploy)
+		suite deploy bash tests/deploy/run.sh
+		;;
 	bench)
 		suite bench bash tests/bench/smoke.sh
 		;;
@@ -178,7 +189,7 @@ run_one() {
 }
 
 for s in $suites; do
-	case " unit sql e2e e2e-core asan valgrind fuzz faults ops bench console " in
+	case " unit sql e2e e2e-core registry asan valgrind fuzz faults ops deploy bench console " in
 	*" $s "*) ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
@@ -206,7 +217,14 @@ report_ended() {
 
 jobs=${TEST_JOBS:-4}
 running=0
+# deploy installs into the machine's own /etc, /run and /var/log as README
+# says: it runs alone, after the others.
+alone=""
 for s in $suites; do
+	if [ "$s" = deploy ]; then
+		alone="$alone $s"
+		continue
+	fi
 	# Each suite picks free ports at random: give each its own sequence.
 	(RANDOM=$((BASHPID ^ 10#$(date +%N))); run_one "$s") &
 	running=$((running + 1))
@@ -221,7 +239,10 @@ while [ "$running" -gt 0 ]; do
 	running=$((running - 1))
 	report_ended
 done
-report_ended
+for s in $alone; do
+	run_one "$s"
+	report_ended
+done
 
 echo
 printf '%-24s %7s %7s %7s\n' suite passed failed time

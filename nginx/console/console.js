@@ -56,8 +56,9 @@
 
 	// One request; resolves to the parsed JSON body of a 2xx answer, rejects
 	// with an ApiError carrying the API's `description` otherwise.  A 401
-	// forgets the token and asks for it again.
-	async function api(method, path, body) {
+	// forgets the token and asks for it again.  meta, when given, receives
+	// `total` (X-Total-Count) of a list.
+	async function api(method, path, body, meta) {
 		const token = getToken();
 		if (!token) {
 			askForToken('Enter a token first.');
@@ -104,6 +105,10 @@
 		}
 		if (data === null || typeof data !== 'object') {
 			throw new ApiError(res.status, 'the API answered HTTP ' + res.status + ' without a JSON body');
+		}
+		if (meta) {
+			const total = parseInt(res.headers.get('X-Total-Count') || '', 10);
+			meta.total = Number.isNaN(total) ? null : total;
 		}
 		return data;
 	}
@@ -306,6 +311,8 @@
 		actions.dataset.col = 'actions';
 		actions.className = 'actions';
 		const name = r.address || r.registry_id;
+		actions.append(button('Test', 'test', r.registry_id, 'Test connection to ' + name));
+		actions.append(button('Browse', 'browse', r.registry_id, 'Browse ' + name));
 		actions.append(button('Edit', 'edit', r.registry_id, 'Edit ' + name));
 		if (!r.is_default) {
 			actions.append(button('Make default', 'make-default', r.registry_id, 'Make ' + name + ' the default'));
@@ -461,6 +468,9 @@
 					message = 'Saved ' + body.address.trim() + '.';
 				} else {
 					const res = await api('POST', '', body);
+					if (typeof res.warning === 'string' && res.warning) {
+						show(ui.warning, 'Warning: ' + res.warning);
+					}
 					message = 'Created ' + body.address.trim() + ' (id ' + res.registry_id + ').';
 				}
 			} catch (e) {
@@ -536,6 +546,145 @@
 		await refresh('Deleted ' + label + '.');
 	}
 
+	// ---- test connection ---------------------------------------------------
+
+	const CHECK_LABELS = [
+		['reachable', 'Reachable'], ['tls_verified', 'TLS verified'], ['registry_api', 'Registry API v2'],
+		['authenticated', 'Authenticated'], ['namespace_visible', 'Namespace visible'],
+		['cert_expires_in_days', 'Certificate expires in (days)'], ['latency_ms', 'Took (ms)'],
+		['error_kind', 'Error kind'], ['error', 'Error'], ['warning', 'Warning'],
+	];
+
+	function showCheck(label, res) {
+		ui.checkCard.hidden = false;
+		ui.checkTitle.textContent = 'Connection test: ' + label;
+		ui.checkSummary.textContent = res.error_kind
+			? 'Failed (' + res.error_kind + '): ' + res.error
+			: 'Passed' + (res.warning ? ', with a warning: ' + res.warning : '.');
+		ui.checkSummary.className = res.error_kind ? 'msg error' : (res.warning ? 'msg warning' : 'msg ok');
+		const rows = [];
+		for (const [key, text] of CHECK_LABELS) {
+			const v = res[key];
+			if (v === null || v === undefined) {
+				continue;
+			}
+			const dt = document.createElement('dt');
+			dt.textContent = text;
+			const dd = document.createElement('dd');
+			dd.dataset.key = key;
+			dd.textContent = typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v);
+			rows.push(dt, dd);
+		}
+		ui.checkDetails.replaceChildren(...rows);
+	}
+
+	async function testConnection(id, label) {
+		clearMessages();
+		show(ui.status, 'Testing ' + label + '…');
+		try {
+			const res = await api('POST', idPath(id) + '/validate');
+			show(ui.status, '');
+			showCheck(label, res);
+			ui.checkCard.scrollIntoView({ block: 'nearest' });
+		} catch (e) {
+			show(ui.status, '');
+			showError(e, false);
+		}
+	}
+
+	// ---- browse ------------------------------------------------------------
+
+	const PAGE_SIZE = 20;
+	const browsing = { id: null, label: '', page: 1, q: '', total: 0 };
+
+	function showBrowserError(e) {
+		if (e instanceof ApiError && e.status === 401) {
+			return;
+		}
+		show(ui.browserError, e instanceof ApiError ? e.description : String(e && e.message || e));
+	}
+
+	async function loadRepositories() {
+		show(ui.browserError, '');
+		const meta = {};
+		const query = '?page=' + browsing.page + '&page_size=' + PAGE_SIZE +
+			(browsing.q ? '&q=' + encodeURIComponent(browsing.q) : '');
+		let list;
+		try {
+			list = await api('GET', idPath(browsing.id) + '/repositories' + query, undefined, meta);
+		} catch (e) {
+			ui.repoList.replaceChildren();
+			ui.repoPage.textContent = '';
+			showBrowserError(e);
+			return;
+		}
+		browsing.total = meta.total || 0;
+		ui.repoList.replaceChildren(...list.map((r) => {
+			const li = document.createElement('li');
+			const b = document.createElement('button');
+			b.type = 'button';
+			b.className = 'link';
+			b.dataset.repository = r.name;
+			b.textContent = r.name;
+			b.disabled = busy > 0;
+			li.append(b);
+			return li;
+		}));
+		const pages = Math.max(1, Math.ceil(browsing.total / PAGE_SIZE));
+		ui.repoPage.textContent = browsing.total
+			? 'page ' + browsing.page + ' of ' + pages + ' · ' + browsing.total + ' repositories'
+			: 'no repositories';
+		ui.repoPrev.dataset.enabled = browsing.page > 1 ? 'true' : 'false';
+		ui.repoNext.dataset.enabled = browsing.page < pages ? 'true' : 'false';
+	}
+
+	async function loadTags(repository) {
+		show(ui.browserError, '');
+		let list;
+		try {
+			list = await api('GET', idPath(browsing.id) + '/repositories/tags?repository=' +
+				encodeURIComponent(repository).replace(/%2F/g, '/') + '&page=1&page_size=100');
+		} catch (e) {
+			showBrowserError(e);
+			return;
+		}
+		ui.tagsTitle.textContent = 'Tags of ' + repository;
+		ui.tagsTitle.hidden = false;
+		ui.tagTable.hidden = false;
+		ui.tagRows.replaceChildren(...list.map((t) => {
+			const tr = document.createElement('tr');
+			const name = document.createElement('td');
+			name.dataset.col = 'tag';
+			name.textContent = t.name;
+			const digest = document.createElement('td');
+			digest.dataset.col = 'digest';
+			digest.className = 'mono';
+			digest.textContent = t.digest || '';
+			tr.append(name, digest);
+			return tr;
+		}));
+	}
+
+	async function browse(id, label) {
+		clearMessages();
+		Object.assign(browsing, { id, label, page: 1, q: '', total: 0 });
+		ui.repoQ.value = '';
+		ui.browser.hidden = false;
+		ui.browserTitle.textContent = 'Repositories of ' + label;
+		ui.tagsTitle.hidden = true;
+		ui.tagTable.hidden = true;
+		ui.tagRows.replaceChildren();
+		await loadRepositories();
+		ui.browser.scrollIntoView({ block: 'nearest' });
+	}
+
+	function onBrowserClick(ev) {
+		const b = ev.target.closest('button[data-repository]');
+		if (b && !b.disabled) {
+			run(() => loadTags(b.dataset.repository));
+		}
+	}
+
 	function onRowClick(ev) {
 		const b = ev.target.closest('button[data-action]');
 		if (!b || b.disabled) {
@@ -551,6 +700,10 @@
 			run(() => makeDefault(id));
 		} else if (b.dataset.action === 'delete') {
 			run(() => remove(id, label));
+		} else if (b.dataset.action === 'test') {
+			run(() => testConnection(id, label));
+		} else if (b.dataset.action === 'browse') {
+			run(() => browse(id, label));
 		}
 	}
 
@@ -594,7 +747,40 @@
 			formId: $('form-id'), save: $('save'), cancelEdit: $('cancel-edit'), isDefault: $('is_default'),
 			credentialsState: $('credentials-state'), accessKey: $('access_key'), secretKey: $('secret_key'),
 			enableTls: $('enable_tls'), tlsCert: $('tls_cert'),
+			checkCard: $('check-card'), checkTitle: $('check-title'), checkSummary: $('check-summary'),
+			checkDetails: $('check-details'), browser: $('browser'), browserTitle: $('browser-title'),
+			browserError: $('browser-error'), repoQ: $('repo-q'), repoList: $('repo-list'), repoPage: $('repo-page'),
+			repoPrev: $('repo-prev'), repoNext: $('repo-next'), tagsTitle: $('tags-title'), tagTable: $('tag-table'),
+			tagRows: $('tag-rows'),
 		});
+		$('check-close').addEventListener('click', () => {
+			ui.checkCard.hidden = true;
+		});
+		$('browser-close').addEventListener('click', () => {
+			ui.browser.hidden = true;
+			browsing.id = null;
+		});
+		$('repo-search').addEventListener('submit', (ev) => {
+			ev.preventDefault();
+			run(async () => {
+				browsing.q = ui.repoQ.value.trim();
+				browsing.page = 1;
+				await loadRepositories();
+			});
+		});
+		ui.repoPrev.addEventListener('click', () => run(async () => {
+			if (browsing.page > 1) {
+				browsing.page--;
+				await loadRepositories();
+			}
+		}));
+		ui.repoNext.addEventListener('click', () => run(async () => {
+			if (ui.repoNext.dataset.enabled === 'true') {
+				browsing.page++;
+				await loadRepositories();
+			}
+		}));
+		ui.repoList.addEventListener('click', onBrowserClick);
 		ui.tokenForm.addEventListener('submit', onTokenSubmit);
 		$('forget-token').addEventListener('click', onForget);
 		$('refresh').addEventListener('click', () => run(async () => {

@@ -170,7 +170,7 @@ write_ref_nginx() {
 stack_keep_conn() {
 	local dir="$work/stack"
 	[ "$keep_conn" = on ] || return 0
-	sed -i 's/fastcgi_keep_conn off;/fastcgi_keep_conn on;/' "$dir/imagereg.conf"
+	sed -i 's/fastcgi_keep_conn off;/fastcgi_keep_conn on;/' "$dir/imagereg-location.conf"
 	sed -i "s|server unix:$dir/imagereg.sock;|&\n        keepalive $workers;|" "$dir/nginx.conf"
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" -s reload
 	sleep 1

@@ -12,6 +12,7 @@
 // Prints `ok - step` / `not ok - step: reason`, then `N passed, N failed`;
 // exits 1 on any failure.
 import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -211,6 +212,33 @@ async function storageOf(page) {
 
 async function clickRowButton(page, action, id) {
 	await page.click(`#registry-rows button[data-action="${action}"][data-id="${id}"]`, { timeout: WAIT_MS });
+}
+
+// A real registry (Debian's docker-registry, tests/registry/distreg.py) on
+// loopback holding `images`, for "Test connection" and the browser; resolves
+// to { address, stop }.  Stopped by its PID (stdin closed, then SIGTERM).
+function startRegistry(images) {
+	const helper = path.join(here, '..', 'registry', 'distreg.py');
+	const proc = spawn('python3', [helper, ...images], { stdio: ['pipe', 'pipe', 'inherit'] });
+	const stop = () => {
+		proc.stdin.end();
+		setTimeout(() => {
+			if (proc.exitCode === null) {
+				process.kill(proc.pid, 'SIGTERM');
+			}
+		}, 5000).unref();
+	};
+	return new Promise((resolve, reject) => {
+		let out = '';
+		proc.stdout.on('data', (d) => {
+			out += d;
+			const line = out.split('\n')[0];
+			if (out.includes('\n')) {
+				resolve({ address: line.trim(), stop });
+			}
+		});
+		proc.on('exit', (code) => reject(new Error(`the registry helper exited ${code}`)));
+	});
 }
 
 // ---- the run ----------------------------------------------------------------
@@ -430,6 +458,56 @@ async function main() {
 			assert(await page.textContent(`tr[data-registry-id="${id1}"] td[data-col="has_credentials"]`) === 'no',
 				'credentials column not updated');
 		});
+
+		let registry;
+		let idReal;
+		await step('"Test" on a row checks the stored registry and shows the result', async () => {
+			registry = await withTimeout(startRegistry(['team/app:v1', 'team/app:v2', 'team/web:v1', 'other/x:v1']),
+				WAIT_MS * 2, 'starting docker-registry');
+			const r = await api('POST', '', { address: registry.address, provider: 'native', namespace: 'team' });
+			assert(r.status === 200 && r.data.registry_id, `POST answered ${r.status}`);
+			idReal = r.data.registry_id;
+			created.add(idReal);
+			await page.click('#refresh');
+			await tableMatchesApi(page);
+			await clickRowButton(page, 'test', idReal);
+			await waitText(page, '#check-summary', /^Passed/, 'no passing result shown');
+			assert(await page.textContent('#check-details dd[data-key="namespace_visible"]') === 'yes',
+				'namespace visibility not shown');
+			assert(await page.textContent('#check-details dd[data-key="authenticated"]') === 'yes', 'not authenticated');
+			// A registry that cannot be reached says why, in the same place.
+			need(id1, 'the first registry');
+			await clickRowButton(page, 'test', id1);
+			await waitText(page, '#check-summary', /^Failed \((dns|timeout|connect)\)/, 'no failure shown for an unresolvable host');
+		});
+
+		await step('"Browse" lists the repositories under the namespace, filters, and shows tags with digests', async () => {
+			need(idReal, 'the real registry');
+			await clickRowButton(page, 'browse', idReal);
+			await waitText(page, '#repo-page', /2 repositories/, 'no count shown');
+			const names = await page.$$eval('#repo-list button', (bs) => bs.map((b) => b.textContent));
+			assert(JSON.stringify(names) === JSON.stringify(['team/app', 'team/web']), `repositories ${names}`);
+			await page.fill('#repo-q', 'web');
+			await page.click('#repo-search-submit');
+			await waitText(page, '#repo-page', /1 repositories/, 'filter not applied');
+			await page.fill('#repo-q', '');
+			await page.click('#repo-search-submit');
+			await waitText(page, '#repo-page', /2 repositories/, 'filter not cleared');
+			await page.click('#repo-list button[data-repository="team/app"]');
+			await waitText(page, '#tags-title', 'Tags of team/app', 'no tags title');
+			await idle(page);
+			const tags = await page.$$eval('#tag-rows tr', (trs) => trs.map((tr) => [
+				tr.querySelector('td[data-col="tag"]').textContent, tr.querySelector('td[data-col="digest"]').textContent]));
+			const api2 = await api('GET', `/${idReal}/repositories/tags?repository=team/app`);
+			assert(JSON.stringify(tags) === JSON.stringify(api2.data.map((t) => [t.name, t.digest])),
+				`tags ${JSON.stringify(tags)} differ from the API's`);
+			assert(tags.length === 2 && tags.every(([, d]) => /^sha256:[0-9a-f]{64}$/.test(d)), `tags ${JSON.stringify(tags)}`);
+			await page.click('#browser-close');
+			assert(!(await page.isVisible('#browser')), 'browser not closed');
+		});
+		if (registry) {
+			registry.stop();
+		}
 
 		await step('delete asks first: dismissed changes nothing, accepted deletes', async () => {
 			need(id1, 'the first registry');

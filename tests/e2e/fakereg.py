@@ -93,11 +93,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 if self._basic_ok():
                     return self._send(200, json.dumps({"token": fake.token, "expires_in": 300}).encode())
                 return self._send(401, b'{"details":"incorrect username or password"}')
-            if path != "/v2/":
+            # Browsing: the catalog and one tag list, each behind a token for its own scope, as Docker's token
+            # protocol has it; the token service issues the same token whatever the scope, and records it.
+            listings = {"/v2/_catalog": ("registry:catalog:*", {"repositories": ["team/app", "team/web"]}),
+                        "/v2/team/app/tags/list": ("repository:team/app:pull", {"name": "team/app", "tags": ["v1"]})}
+            if path != "/v2/" and path not in listings:
                 return self._send(404, b"{}", [API_HEADER])
+            scope = listings[path][0] if path in listings else None
             if self.headers.get("Authorization") == f"Bearer {fake.token}":
-                return self._send(200, b"{}", [API_HEADER])
-            realm = f'Bearer realm="{fake.realm}",service="fake"'
+                return self._send(200, json.dumps(listings[path][1]).encode() if scope else b"{}", [API_HEADER])
+            realm = f'Bearer realm="{fake.realm}",service="fake"' + (f',scope="{scope}"' if scope else "")
             return self._send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', [("WWW-Authenticate", realm), API_HEADER])
         return self._send(500, b"{}")
 

@@ -8,7 +8,7 @@ import re
 import subprocess
 import tempfile
 
-from lib import COLLECTION, body, create, psql, reset, secret, stored_credentials
+from lib import COLLECTION, body, create, psql, reset, responder_env, secret, stored_credentials
 from t_cgi import parse_cgi
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -29,7 +29,7 @@ def served_list(dsn):
     env = {"PATH": os.environ["PATH"], "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET",
            "PATH_INFO": COLLECTION, "IMAGEREG_DSN": dsn, "IMAGEREG_KEY_FILE": os.environ["IMAGEREG_KEY_FILE"],
            "HTTP_AUTHORIZATION": f"Bearer {os.environ['IMAGEREG_READ_TOKEN']}"}
-    env.update({k: v for k, v in os.environ.items() if k in ("PGHOST", "PGPORT")})
+    env.update({k: v for k, v in responder_env().items() if k in ("PGHOST", "PGPORT", "IMAGEREG_CONFIG")})
     proc = subprocess.run([os.environ["IMAGEREG_CGI"]], env=env, capture_output=True, timeout=30,
                           stdin=subprocess.DEVNULL)
     status, _, data = parse_cgi(proc.stdout)

@@ -5,7 +5,7 @@ import os
 import re
 import subprocess
 
-from lib import (COLLECTION, ID_RE, JSON_CONTENT_TYPE, SECRET_MARK, body, create, get_registry, list_registries,
+from lib import (responder_env, COLLECTION, ID_RE, JSON_CONTENT_TYPE, SECRET_MARK, body, create, get_registry, list_registries,
                  reset, secret, short, stored_credentials)
 
 STATUS_RE = re.compile(r"^Status:\s*(\d{3})(\s.*)?$", re.IGNORECASE)
@@ -19,13 +19,16 @@ def cgi_binary():
 
 
 def cgi_env(method, extra=None):
-    """The CGI/1.1 variables of one request, the PG* connection variables and the responder's key file."""
+    """The CGI/1.1 variables of one request, the PG* connection variables, the key file and the shared file."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GATEWAY_INTERFACE": "CGI/1.1",
            "REQUEST_METHOD": method, "PATH_INFO": COLLECTION}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("PG")})
+    env.update(responder_env())
     # The at-rest key, which the responder needs to seal credentials (and loads at start-up).
     if os.environ.get("IMAGEREG_KEY_FILE"):
         env["IMAGEREG_KEY_FILE"] = os.environ["IMAGEREG_KEY_FILE"]
+    # The host's shared file, which holds the check_concurrency slots: without it a check answers 503.
+    if os.environ.get("IMAGEREG_GENERATION_FILE"):
+        env["IMAGEREG_GENERATION_FILE"] = os.environ["IMAGEREG_GENERATION_FILE"]
     token = os.environ.get("IMAGEREG_TOKEN")
     if token:
         env["HTTP_AUTHORIZATION"] = f"Bearer {token}"

@@ -19,7 +19,7 @@ ROUTES_C = os.path.join(ROOT, "cgi", "routes.c")
 VALIDATE_C = os.path.join(ROOT, "cgi", "validate.c")
 VALIDATE_H = os.path.join(ROOT, "cgi", "validate.h")
 # The nginx configuration the test stack runs (tests/lib/stack.sh): which paths reach the app at the root URL.
-NGINX_CONFS = [os.path.join(ROOT, "nginx", "imagereg.conf"), os.path.join(ROOT, "nginx", "nginx.conf.in")]
+NGINX_CONFS = [os.path.join(ROOT, "nginx", "imagereg-location.conf"), os.path.join(ROOT, "nginx", "nginx.conf.in")]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 TOKENS = ("write", "read", "none")

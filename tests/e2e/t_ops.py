@@ -7,7 +7,7 @@ import struct
 import subprocess
 import tempfile
 
-from lib import COLLECTION, create, request, reset
+from lib import COLLECTION, create, request, reset, responder_env
 
 
 def binary():
@@ -17,7 +17,10 @@ def binary():
 def base_env(extra=None):
     """The responder's environment: PG*, the key; extra on top."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "IMAGEREG_KEY_FILE": os.environ["IMAGEREG_KEY_FILE"]}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("PG")})
+    env.update(responder_env())
+    # Started as root, the responder serves only with an account for its workers (tests/lib/stack.sh).
+    if "IMAGEREG_USER" in os.environ:
+        env["IMAGEREG_USER"] = os.environ["IMAGEREG_USER"]
     env.update(extra or {})
     return env
 

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from lib import (COLLECTION, SECRET_MARK, Resp, assert_created, assert_error, assert_ok_json, assert_success, body,
+from lib import (responder_env, COLLECTION, SECRET_MARK, Resp, assert_created, assert_error, assert_ok_json, assert_success, body,
                  create, expect_error, get_registry, item_path, psql, request, reset, short)
 from seclib import (NO_AUTH, assert_hardening_headers, cli_credentials, leaks, need_env, new_secrets,
                     private_key_pem, public_key_pem, rand_hex, raw_exchange, read_headers, request_head,
@@ -373,7 +373,7 @@ def test_responder_itself_refuses_content_length_over_1_mib_without_reading():
            "REQUEST_METHOD": "POST", "PATH_INFO": COLLECTION, "CONTENT_LENGTH": "2000000",
            "CONTENT_TYPE": "application/json", "IMAGEREG_KEY_FILE": need_env("IMAGEREG_KEY_FILE"),
            "HTTP_AUTHORIZATION": f"Bearer {need_env('IMAGEREG_TOKEN')}"}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("PG")})
+    env.update(responder_env())
     started = time.monotonic()
     proc = subprocess.Popen([need_env("IMAGEREG_CGI")], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)

@@ -5,14 +5,14 @@ import stat
 import subprocess
 import tempfile
 
-from lib import COLLECTION
+from lib import COLLECTION, responder_env
 
 
 def run_once(key_file, extra=None):
     """Runs the responder once as plain CGI (GET list); returns (exit code, stdout, stderr)."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GATEWAY_INTERFACE": "CGI/1.1",
            "REQUEST_METHOD": "GET", "PATH_INFO": COLLECTION, "IMAGEREG_KEY_FILE": key_file}
-    env.update({k: v for k, v in os.environ.items() if k.startswith("PG")})
+    env.update(responder_env())
     env.update(extra or {})
     proc = subprocess.run([os.environ["IMAGEREG_CGI"]], env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, timeout=30)

@@ -8,6 +8,10 @@ import subprocess
 import tempfile
 import time
 
+# AddressSanitizer's and valgrind's own exit work (leak scans) is not the supervisor's: give them room.
+INSTRUMENTED = "asan" in os.environ.get("IMAGEREG_CGI", "") or bool(os.environ.get("IMAGEREG_WRAP"))
+LIMIT_S = 3.0 if INSTRUMENTED else 1.0
+
 
 def _serving(path):
     s = socket.socket(socket.AF_UNIX)
@@ -40,7 +44,7 @@ def test_sigterm_while_idle_stops_within_a_second():
                 took = time.monotonic() - start
                 slowest = max(slowest, took)
                 assert proc.returncode == 0, f"exit status {proc.returncode}"
-                assert took < 1.0, f"round {i}: stopped {took:.2f} s after SIGTERM"
+                assert took < LIMIT_S, f"round {i}: stopped {took:.2f} s after SIGTERM (limit {LIMIT_S} s)"
             finally:
                 if proc.poll() is None:
                     proc.kill()

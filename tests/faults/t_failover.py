@@ -156,7 +156,7 @@ def start_app(t, p1, p2):
 
     port = flib.free_port()
     shutil.copy("/etc/nginx/fastcgi_params", d)
-    shutil.copy(os.path.join(flib.ROOT, "nginx", "imagereg.conf"), d)
+    shutil.copy(os.path.join(flib.ROOT, "nginx", "imagereg-location.conf"), d)
     conf = open(os.path.join(flib.ROOT, "nginx", "nginx.conf.in")).read()
     for k, v in (("@DIR@", d), ("@PORT@", str(port)), ("@SOCKET@", sock), ("@USER@", "root")):
         conf = conf.replace(k, v)

@@ -19,6 +19,7 @@
  *     and, when json-c parses it, the value for resp_json.  op bit 0: the
  *     writes fail.
  */
+#include "config.h"
 #include "app.h"
 #include "fuzz.h"
 #include "resp.h"
@@ -104,7 +105,8 @@ static void fake_io(struct fake *f, struct req_io *io)
 }
 
 /* No database, no key, no authentication. */
-static const struct app no_db = { .db = NULL, .key = NULL, .auth = 0 };
+static const struct config no_auth = { .auth_required = 0 };   /* max_body 0: the default */
+static const struct app no_db = { .cfg = &no_auth, .db = NULL, .key = NULL };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -76,7 +76,9 @@ pg_start() {
 	mkdir -p "$dir" || return 1
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres: "$dir" || return 1
-		chmod 0700 "$dir" || return 1
+		# 0711: the responder's workers (an unprivileged account, not
+		# postgres) reach the socket here; the data directory stays 0700.
+		chmod 0711 "$dir" || return 1
 	fi
 	if ! pg_as_owner test -w "$dir"; then
 		echo "pg_start: the postgres user cannot write $dir (is a parent directory private? use mktemp -d under /tmp)" >&2

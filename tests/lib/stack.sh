@@ -1,5 +1,5 @@
 # tests/lib/stack.sh - the whole stack on loopback: PostgreSQL, responder, nginx.
-# Source it.  Used by tests/run.sh, tests/stack-up.sh and nginx/run.sh.
+# Source it.  Used by tests/run.sh, tests/stack-up.sh and nginx/launcher/run.sh.
 #
 #   stack_start DIR [PORT]   start everything with state under DIR (mktemp -d under /tmp);
 #                            exports IMAGEREG_URL, IMAGEREG_PREFIX_URL, IMAGEREG_DSN (the
@@ -12,10 +12,16 @@
 #                            starting a cluster.
 #   stack_stop DIR           stop what stack_start DIR started, by PID.
 #
-# IMAGEREG_FCGI (default cgi/imagereg-fcgi), IMAGEREG_WORKERS (default 4) and
-# IMAGEREG_WRAP (a command prefix such as valgrind) change how the responder runs.
+# IMAGEREG_FCGI (default cgi/imagereg-fcgi), IMAGEREG_WORKERS (default 4),
+# IMAGEREG_USER (as root: default nobody) and IMAGEREG_WRAP (a command prefix such as valgrind) change how the responder runs.
 
 STACK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Started as root, the responder serves only with an account for its workers
+# (user =): the tests give it nobody, as a deployment gives it imagereg.  The
+# supervisor stays root, so root-only keys and logs keep working.
+if [ "$(id -u)" -eq 0 ]; then
+	export IMAGEREG_USER=${IMAGEREG_USER:-nobody}
+fi
 . "$STACK_ROOT/tests/lib/pg.sh"
 
 stack_wait() {	# stack_wait SECONDS COMMAND...: poll until COMMAND succeeds
@@ -28,6 +34,12 @@ stack_wait() {	# stack_wait SECONDS COMMAND...: poll until COMMAND succeeds
 	done
 }
 
+# The networks the stack's registry checks may reach: the responder's and the
+# CLI line `make run` prints use the same (a caller's own value wins, even "").
+stack_allow_networks() {
+	printf '%s' "${IMAGEREG_CHECK_ALLOW_NETWORKS-127.0.0.0/8}"
+}
+
 # Starts the responder on DIR/imagereg.sock; its log is DIR/imagereg.log.
 stack_start_responder() {
 	local dir=$1 fcgi=${IMAGEREG_FCGI:-$STACK_ROOT/cgi/imagereg-fcgi}
@@ -35,7 +47,7 @@ stack_start_responder() {
 	# The registry-check tests run their fake registries on loopback, which the
 	# check's SSRF guard refuses unless allowed (a caller's own value wins, even "").
 	# shellcheck disable=SC2086
-	IMAGEREG_CHECK_ALLOW_NETWORKS=${IMAGEREG_CHECK_ALLOW_NETWORKS-127.0.0.0/8} \
+	IMAGEREG_CHECK_ALLOW_NETWORKS=$(stack_allow_networks) \
 		${IMAGEREG_WRAP:-} "$fcgi" --listen "unix:$dir/imagereg.sock" --workers "${IMAGEREG_WORKERS:-4}" \
 		</dev/null >>"$dir/imagereg.log" 2>&1 &
 	echo $! >"$dir/imagereg.pid"
@@ -104,7 +116,7 @@ stack_start() {
 	stack_start_responder "$dir" || return 1
 
 	[ -n "$port" ] || port=$(pg_free_port) || return 1
-	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg.conf" "$dir/"
+	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg-location.conf" "$dir/"
 	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$dir/imagereg.sock|g" \
 		-e "s|@USER@|$(id -un)|g" -e "s|@ROOT@|$STACK_ROOT|g" "$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
 	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 \

@@ -144,7 +144,7 @@ ops_nginx_start() {
 	local dir=$1 sock=$2 port conf
 	port=$(pg_free_port) || return 1
 	conf="$dir/nginx.conf"
-	cp /etc/nginx/fastcgi_params "$IMAGEREG_LOGS/imagereg.conf" "$dir/" || return 1
+	cp /etc/nginx/fastcgi_params "$IMAGEREG_LOGS/imagereg-location.conf" "$dir/" || return 1
 	# The socket line first (it lives in the stack's directory), then the port, then the rest.
 	sed -e "s|server unix:$IMAGEREG_LOGS/imagereg.sock;|server unix:$sock;|" \
 		-e "s|listen 127.0.0.1:$IMAGEREG_PORT;|listen 127.0.0.1:$port;|" \

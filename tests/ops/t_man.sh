@@ -138,15 +138,15 @@ for sec in ("SYNOPSIS", "DESCRIPTION", "OPTIONS", "SIGNALS", "ENVIRONMENT", "FIL
 print("# imagereg-fcgi.8 documents --" + " --".join(options))
 
 # imagereg.1: every command of cli.c's table and the variables the CLI reads.
-cli = read("cgi/cli.c")
+cli = read("cgi/cli/cli.c")
 man1 = read("cgi/man/imagereg.1")
 commands = re.findall(r'\{\s*"([a-z-]+)",\s*cmd_\w+\s*[,}]', cli)
 if not commands:
-    fail("found no commands in cgi/cli.c")
+    fail("found no commands in cgi/cli/cli.c")
 for cmd in commands + ["token create", "token list", "token revoke", "key rotate"]:
     if not re.search(r"^\.It Cm " + re.escape(cmd) + r"\b", man1, re.M):
         fail(f"imagereg.1 has no entry .It Cm {cmd}")
-for env in ("IMAGEREG_ADMIN_DSN", "IMAGEREG_DSN", "IMAGEREG_KEY_FILE", "IMAGEREG_SQL_DIR", "IMAGEREG_CONFIG"):
+for env in ("IMAGEREG_ADMIN_DSN", "IMAGEREG_DSN", "IMAGEREG_KEY_FILE", "IMAGEREG_SQL_DIR", "IMAGEREG_ADMIN_CONFIG"):
     if not re.search(r"^\.It Ev " + env + r"\b", man1, re.M):
         fail(f"imagereg.1 has no entry .It Ev {env}")
 for env in re.findall(r'getenv\("(IMAGEREG_\w+)"\)', cli):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_sandbox: the responder lives within the sandbox nginx/imagereg.service puts
+# t_sandbox: the responder lives within the sandbox nginx/systemd/imagereg.service.in puts
 # it in, on every path a deployment exercises.  systemd is not PID 1 here, so
 # the sandbox cannot be applied; instead the socket-activated responder runs
 # under strace -f while it serves every kind of request (list, create with
@@ -24,7 +24,10 @@ ops_need_cmd nginx nginx-light
 ops_need_cmd curl curl
 ops_need_cmd openssl openssl
 [ -x "$OPS_FCGI" ] || ops_fail "$OPS_FCGI is not built (make build)"
-service=nginx/imagereg.service
+# The unit as make install writes it for PREFIX=/usr/local (rendered from its template).
+make -s render RENDER_DIR="$dir/units" RENDER_FILES=nginx/systemd/imagereg.service.in PREFIX=/usr/local ||
+	ops_fail "make render failed"
+service=$dir/units/imagereg.service
 
 cleanup() {
 	ops_nginx_stop "$dir/nginx"
@@ -64,9 +67,12 @@ expand $filter | sort -u >"$dir/allowed"
 
 mkdir -p "$dir/stack" "$dir/nginx"
 stack_start "$dir/stack" >"$dir/stack.log" 2>&1 || { sed 's/^/# /' "$dir/stack.log"; ops_fail "the stack did not start"; }
+# user: systemd runs the unit as User=imagereg; here root starts it, and
+# systemd-socket-activate passes no environment, so the file names the account.
 cat >"$dir/imagereg.conf" <<EOF
 dsn = $IMAGEREG_DSN
 key_file = $IMAGEREG_KEY_FILE
+user = ${IMAGEREG_USER:-}
 workers = 2
 cors_origins = https://console.example.com
 generation_file = $dir/generation

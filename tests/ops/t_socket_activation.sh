@@ -4,7 +4,7 @@
 # unit does (listens, and on the first connection execs the command in its own
 # PID with the socket on fd 3, LISTEN_FDS=1, LISTEN_PID, and an environment
 # holding only what -E passes: like a unit with no Environment=).
-#   - the command is ExecStart of nginx/imagereg.service, with the binary and
+#   - the command is ExecStart of nginx/systemd/imagereg.service.in as installed, with the binary and
 #     the config path moved to the tree and DIR; the config file carries the
 #     stack's dsn and key_file and workers = 3, so everything comes from it;
 #   - through an nginx of the test's own: GET /openapi/system/registry with the
@@ -25,7 +25,10 @@ ops_need_cmd systemd-socket-activate systemd
 ops_need_cmd nginx nginx-light
 ops_need_cmd curl curl
 [ -x "$OPS_FCGI" ] || ops_fail "$OPS_FCGI is not built (make build)"
-service=nginx/imagereg.service
+# The unit as make install writes it for PREFIX=/usr/local (rendered from its template).
+make -s render RENDER_DIR="$dir/units" RENDER_FILES=nginx/systemd/imagereg.service.in PREFIX=/usr/local ||
+	ops_fail "make render failed"
+service=$dir/units/imagereg.service
 
 cleanup() {
 	ops_nginx_stop "$dir/nginx"
@@ -51,10 +54,13 @@ mkdir -p "$dir/stack" "$dir/nginx"
 stack_start "$dir/stack" >"$dir/stack.log" 2>&1 || { sed 's/^/# /' "$dir/stack.log"; ops_fail "the stack did not start"; }
 ops_note "stack up: $IMAGEREG_LOGS"
 
+# user: systemd runs the unit as User=imagereg; here root starts it, and
+# systemd-socket-activate passes no environment, so the file names the account.
 cat >"$dir/imagereg.conf" <<EOF
 # written by t_socket_activation
 dsn = $IMAGEREG_DSN
 key_file = $IMAGEREG_KEY_FILE
+user = ${IMAGEREG_USER:-}
 workers = 3
 log_level = info
 EOF

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# t_systemd: nginx/imagereg.socket and nginx/imagereg.service are valid units
-# with the settings the deployment promises.
+# t_systemd: the units make install writes (nginx/systemd/imagereg.socket and the
+# service rendered from nginx/systemd/imagereg.service.in, here for PREFIX=/usr/local)
+# have the settings the deployment promises.
 #   - each promised directive is there, exactly (socket path, owner and mode;
-#     ExecStart/ExecReload; KillMode; user; every hardening option);
-#   - `systemd-analyze verify` on both prints nothing and exits 0, with the
-#     Documentation= pages resolved against cgi/man (MANPATH);
-#   - the same verify does complain about a unit whose ExecStart does not exist,
-#     so a silent verify means something.
+#     ExecStart/ExecReload; KillMode; user; every hardening option; the runtime
+#     directory kept across restarts, so the socket survives them);
+#   - `systemd-analyze verify` does complain about a unit whose ExecStart does
+#     not exist, so the clean verify of the installed units in t_install
+#     (both prefixes) means something.
 # systemd is not PID 1 here; verify works offline and is all we need of it.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -17,7 +18,9 @@ ops_need_cmd systemd-analyze systemd
 ops_need_cmd man man-db
 [ -x "$OPS_FCGI" ] || ops_fail "$OPS_FCGI is not built (make build)"
 
-socket=nginx/imagereg.socket service=nginx/imagereg.service
+make -s render RENDER_DIR="$dir/rendered" PREFIX=/usr/local RENDER_FILES='nginx/systemd/imagereg.socket nginx/systemd/imagereg.service.in' ||
+	ops_fail "make render failed"
+socket=$dir/rendered/imagereg.socket service=$dir/rendered/imagereg.service
 [ -f "$socket" ] && [ -f "$service" ] || ops_fail "missing $socket or $service"
 
 # need FILE SECTION LINE: LINE, exactly, inside [SECTION] of FILE.
@@ -40,6 +43,10 @@ need "$service" Service "KillSignal=SIGTERM"
 need "$service" Service "User=imagereg"
 need "$service" Service "Group=imagereg"
 need "$service" Service "StandardError=journal"
+# systemd deletes a RuntimeDirectory= when the service stops unless told not
+# to, and the socket of imagereg.socket lives in it.
+need "$service" Service "RuntimeDirectory=imagereg"
+need "$service" Service "RuntimeDirectoryPreserve=yes"
 for line in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=yes \
 	ProtectKernelTunables=yes ProtectKernelModules=yes ProtectControlGroups=yes \
 	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6" RestrictNamespaces=yes LockPersonality=yes \
@@ -55,32 +62,7 @@ stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)s\{0,1\}$/\1/p' "$service")
 grep -E '^ExecStart=.*--listen' "$service" && ops_fail "$service: ExecStart must not --listen (the socket unit owns the socket)"
 ops_note "every promised directive is in $socket and $service"
 
-# verify checks that ExecStart's binary exists and is executable: copies of
-# the units with /usr/local/sbin/imagereg-fcgi replaced by the binary built in
-# the tree.  User=imagereg and SocketUser=imagereg stay: systemd 252's verify
-# does not resolve users (were a later one to complain that user imagereg does
-# not exist, rewrite them to root here, in the copies only).  The unit names
-# must stay imagereg.socket and imagereg.service: the socket activates the
-# service of its own name.
-units="$dir/units"
-mkdir -p "$units" "$dir/man/man1" "$dir/man/man5" "$dir/man/man8"
-cp "$socket" "$service" "$units/"
-sed -i "s|/usr/local/sbin/imagereg-fcgi|$OPS_FCGI|g" "$units/imagereg.service"
-grep -q "^ExecStart=$OPS_FCGI --config " "$units/imagereg.service" || ops_fail "could not point ExecStart at $OPS_FCGI"
-# Documentation=man:... is checked with man(1): the pages of the tree, by MANPATH.
-ln -sf "$OPS_ROOT/cgi/man/imagereg.1" "$dir/man/man1/"
-ln -sf "$OPS_ROOT/cgi/man/imagereg.conf.5" "$dir/man/man5/"
-ln -sf "$OPS_ROOT/cgi/man/imagereg-fcgi.8" "$dir/man/man8/"
-
-(cd "$units" && MANPATH="$dir/man" SYSTEMD_LOG_COLOR=0 timeout 60 systemd-analyze verify imagereg.socket imagereg.service) >"$dir/verify.out" 2>&1
-rc=$?
-if [ "$rc" -ne 0 ] || [ -s "$dir/verify.out" ]; then
-	sed 's/^/# /' "$dir/verify.out"
-	ops_fail "systemd-analyze verify (exit $rc): $(head -n 1 "$dir/verify.out")"
-fi
-ops_note "systemd-analyze verify: clean, Documentation= pages found"
-
-# The control: the same verify on a unit whose ExecStart is missing must complain.
+# The control: verify (as t_install runs it) on a unit whose ExecStart is missing must complain.
 mkdir -p "$dir/broken"
 cp "$socket" "$service" "$dir/broken/"
 sed -i "s|/usr/local/sbin/imagereg-fcgi|$dir/no-such-binary|g" "$dir/broken/imagereg.service"

@@ -143,6 +143,45 @@ static void test_parse(void)
 	}
 }
 
+/* The repository parameter of the tags route: a Registry API name, or a 400 naming it. */
+static const struct repository_case {
+	const char *query;
+	const char *want;               /* NULL: refused */
+} repository_cases[] = {
+	{ "repository=team/app", "team/app" },
+	{ "repository=team%2Fapp", "team/app" },
+	{ "repository=a/b/c.d_e-f", "a/b/c.d_e-f" },
+	{ "repository=app", "app" },
+	{ "repository=Team/app", NULL },
+	{ "repository=team//app", NULL },
+	{ "repository=/team/app", NULL },
+	{ "repository=team/app/", NULL },
+	{ "repository=team/../etc", NULL },
+	{ "repository=team/.app", NULL },
+	{ "repository=team/app-", NULL },
+	{ "repository=team/app%3Fx", NULL },
+	{ "repository=team/a%20pp", NULL },
+	{ "repository=", NULL },
+	{ "repository=" A100 A100 A100, NULL },
+};
+
+static void test_repository(void)
+{
+	for (size_t i = 0; i < sizeof repository_cases / sizeof repository_cases[0]; i++) {
+		const struct repository_case *c = &repository_cases[i];
+		struct list_query q;
+		char err[256];
+		int rc = list_query_parse(c->query, &q, err, sizeof err);
+
+		if (c->want != NULL)
+			CHECK(rc == 0 && strcmp(q.repository, c->want) == 0 && (q.seen & 1u << LQ_REPOSITORY),
+			      "%s: parsed as %s", c->query, rc == 0 ? q.repository : err);
+		else
+			CHECK(rc == -1 && strstr(err, "repository") != NULL, "%s: refused naming it (%s)", c->query,
+			      rc == 0 ? q.repository : err);
+	}
+}
+
 /* A small error buffer still gets a NUL-terminated (truncated) message. */
 static void test_small_err(void)
 {
@@ -203,6 +242,7 @@ static void test_match(void)
 int main(void)
 {
 	test_parse();
+	test_repository();
 	test_small_err();
 	test_match();
 	return check_done();

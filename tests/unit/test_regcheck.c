@@ -2,7 +2,7 @@
  * test_regcheck.c - the registry check's pure parts: the SSRF guard's address
  * classes and allow-list (IPv4-mapped and other IPv6 forms of IPv4 included),
  * check_allow_networks parsing, WWW-Authenticate challenges, the result's
- * JSON shape.  The network part is tested end to end (tests/e2e/t_validate.py).
+ * JSON shape.  The network part is tested end to end (tests/e2e/t_registry_check.py).
  */
 #include "check.h"
 #include "regcheck.h"
@@ -331,7 +331,7 @@ static void test_result_json(void)
 {
 	static const char *const keys[] = {
 		"checked_address", "reachable", "tls_verified", "registry_api", "authenticated",
-		"latency_ms", "error", "error_kind", "warning",
+		"namespace_visible", "cert_expires_in_days", "latency_ms", "error", "error_kind", "warning",
 	};
 	struct regcheck_result ok = { .checked = 1, .reachable = 1, .tls_verified = 1, .registry_api = 1,
 				      .authenticated = 1, .latency_ms = 42, .kind = RC_OK };

@@ -1,4 +1,5 @@
 /* test_resp.c - the response writer and the dispatcher's checks, through an in-memory struct req_io. */
+#include "config.h"
 #include "app.h"
 #include "check.h"
 #include "log.h"
@@ -85,7 +86,8 @@ static void fake_io(struct fake *f, struct req_io *io)
 }
 
 /* No database, no key, no authentication: only checks made before a handler run. */
-static const struct app no_db = { .db = NULL, .key = NULL, .auth = 0 };
+static const struct config no_auth = { .auth_required = 0 };   /* max_body 0: the default */
+static const struct app no_db = { .cfg = &no_auth, .db = NULL, .key = NULL };
 
 /* A request context as app_handle makes one, for calling resp_* directly. */
 static void fake_req(struct req *r, const struct req_io *io)

@@ -1,6 +1,7 @@
 /* test_routes.c - the route table and matcher: which method and path reach which handler, 404, 405 and Allow. */
 #include "check.h"
 #include "handlers.h"
+#include "handlers_browse.h"
 #include "handlers_check.h"
 #include "routes.h"
 
@@ -10,8 +11,8 @@
 #define COLL "/openapi/system/registry"
 #define ID "0123456789abcdef01234567"          /* 24 lowercase hex: a valid id */
 #define ITEM COLL "/" ID
-#define VALIDATE COLL "/validate"
-#define ITEM_VALIDATE ITEM "/validate"
+#define CHECK_PATH COLL "/validate"
+#define ITEM_CHECK_PATH ITEM "/validate"
 
 /* route_find: one row per method and path. */
 static const struct find_case {
@@ -29,13 +30,16 @@ static const struct find_case {
 	{ "get one", "GET", ITEM, ROUTE_FOUND, h_registry_get, COLL "/:id", ID },
 	{ "update", "PUT", ITEM, ROUTE_FOUND, h_registry_update, COLL "/:id", ID },
 	{ "delete", "DELETE", ITEM, ROUTE_FOUND, h_registry_delete, COLL "/:id", ID },
-	{ "validate", "POST", VALIDATE, ROUTE_FOUND, h_registry_validate, VALIDATE, "" },
-	{ "validate stored", "POST", ITEM_VALIDATE, ROUTE_FOUND, h_registry_validate_stored,
+	{ "validate", "POST", CHECK_PATH, ROUTE_FOUND, h_registry_check, CHECK_PATH, "" },
+	{ "validate stored", "POST", ITEM_CHECK_PATH, ROUTE_FOUND, h_registry_check_stored,
 	  COLL "/:id/validate", ID },
+	{ "repositories", "GET", ITEM "/repositories", ROUTE_FOUND, h_registry_repositories,
+	  COLL "/:id/repositories", ID },
+	{ "tags", "GET", ITEM "/repositories/tags", ROUTE_FOUND, h_registry_tags, COLL "/:id/repositories/tags", ID },
 	{ "validate stored, malformed id (app.c refuses it)", "POST", COLL "/zz/validate", ROUTE_FOUND,
-	  h_registry_validate_stored, COLL "/:id/validate", "zz" },
-	{ "validate stored, id segment \"validate\"", "POST", VALIDATE "/validate", ROUTE_FOUND,
-	  h_registry_validate_stored, COLL "/:id/validate", "validate" },
+	  h_registry_check_stored, COLL "/:id/validate", "zz" },
+	{ "validate stored, id segment \"validate\"", "POST", CHECK_PATH "/validate", ROUTE_FOUND,
+	  h_registry_check_stored, COLL "/:id/validate", "validate" },
 	/* The matcher takes any one segment as :id; app.c checks its shape afterwards. */
 	{ "id segment not validated by the matcher", "GET", COLL "/not-an-id", ROUTE_FOUND,
 	  h_registry_get, COLL "/:id", "not-an-id" },
@@ -62,11 +66,11 @@ static const struct find_case {
 	{ "double slash before the id, DELETE", "DELETE", COLL "//" ID, ROUTE_NO_PATH, NULL, NULL, NULL },
 	{ "item with an extra segment", "GET", ITEM "/extra", ROUTE_NO_PATH, NULL, NULL, NULL },
 	{ "item with an extra segment, PUT", "PUT", ITEM "/extra", ROUTE_NO_PATH, NULL, NULL, NULL },
-	{ "validate with a trailing slash", "POST", VALIDATE "/", ROUTE_NO_PATH, NULL, NULL, NULL },
-	{ "validate stored with a trailing slash", "POST", ITEM_VALIDATE "/", ROUTE_NO_PATH, NULL, NULL, NULL },
-	{ "validate stored with an extra segment", "POST", ITEM_VALIDATE "/x", ROUTE_NO_PATH, NULL, NULL, NULL },
-	{ "validate in upper case", "POST", COLL "/VALIDATE", ROUTE_NO_METHOD, NULL, "GET, PUT, DELETE", NULL },
-	{ "validate with a suffix is an id segment", "POST", VALIDATE "x", ROUTE_NO_METHOD, NULL,
+	{ "validate with a trailing slash", "POST", CHECK_PATH "/", ROUTE_NO_PATH, NULL, NULL, NULL },
+	{ "validate stored with a trailing slash", "POST", ITEM_CHECK_PATH "/", ROUTE_NO_PATH, NULL, NULL, NULL },
+	{ "validate stored with an extra segment", "POST", ITEM_CHECK_PATH "/x", ROUTE_NO_PATH, NULL, NULL, NULL },
+	{ "validate in upper case", "POST", COLL "/CHECK_PATH", ROUTE_NO_METHOD, NULL, "GET, PUT, DELETE", NULL },
+	{ "validate with a suffix is an id segment", "POST", CHECK_PATH "x", ROUTE_NO_METHOD, NULL,
 	  "GET, PUT, DELETE", NULL },
 	{ "query string is not part of the path", "GET", COLL "?x=1", ROUTE_NO_PATH, NULL, NULL, NULL },
 	{ "unknown path with an unknown method", "BREW", "/coffee", ROUTE_NO_PATH, NULL, NULL, NULL },
@@ -83,11 +87,11 @@ static const struct find_case {
 	{ "POST on a malformed id is still 405", "POST", COLL "/zz", ROUTE_NO_METHOD, NULL,
 	  "GET, PUT, DELETE", NULL },
 	/* ".../validate" is the check's path for every method, not an item with a malformed id. */
-	{ "GET on validate", "GET", VALIDATE, ROUTE_NO_METHOD, NULL, "POST", NULL },
-	{ "PUT on validate", "PUT", VALIDATE, ROUTE_NO_METHOD, NULL, "POST", NULL },
-	{ "DELETE on validate", "DELETE", VALIDATE, ROUTE_NO_METHOD, NULL, "POST", NULL },
-	{ "GET on validate stored", "GET", ITEM_VALIDATE, ROUTE_NO_METHOD, NULL, "POST", NULL },
-	{ "PUT on validate stored", "PUT", ITEM_VALIDATE, ROUTE_NO_METHOD, NULL, "POST", NULL },
+	{ "GET on validate", "GET", CHECK_PATH, ROUTE_NO_METHOD, NULL, "POST", NULL },
+	{ "PUT on validate", "PUT", CHECK_PATH, ROUTE_NO_METHOD, NULL, "POST", NULL },
+	{ "DELETE on validate", "DELETE", CHECK_PATH, ROUTE_NO_METHOD, NULL, "POST", NULL },
+	{ "GET on validate stored", "GET", ITEM_CHECK_PATH, ROUTE_NO_METHOD, NULL, "POST", NULL },
+	{ "PUT on validate stored", "PUT", ITEM_CHECK_PATH, ROUTE_NO_METHOD, NULL, "POST", NULL },
 
 	/* Methods are case-sensitive (RFC 9110): "get" is not GET. */
 	{ "get in lower case", "get", COLL, ROUTE_NO_METHOD, NULL, "GET, POST", NULL },
@@ -142,8 +146,10 @@ static const struct table_case {
 	{ "GET", COLL "/:id", h_registry_get, ROUTE_ID },
 	{ "PUT", COLL "/:id", h_registry_update, ROUTE_ID | ROUTE_BODY | ROUTE_WRITE },
 	{ "DELETE", COLL "/:id", h_registry_delete, ROUTE_ID | ROUTE_WRITE },
-	{ "POST", COLL "/validate", h_registry_validate, ROUTE_BODY | ROUTE_WRITE },
-	{ "POST", COLL "/:id/validate", h_registry_validate_stored, ROUTE_ID | ROUTE_WRITE },
+	{ "POST", COLL "/validate", h_registry_check, ROUTE_BODY | ROUTE_WRITE },
+	{ "POST", COLL "/:id/validate", h_registry_check_stored, ROUTE_ID | ROUTE_WRITE },
+	{ "GET", COLL "/:id/repositories", h_registry_repositories, ROUTE_ID },
+	{ "GET", COLL "/:id/repositories/tags", h_registry_tags, ROUTE_ID },
 	{ "GET", "/healthz", h_health, ROUTE_PUBLIC },
 };
 

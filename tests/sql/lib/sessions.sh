@@ -48,6 +48,9 @@ gate_open() {
 
 # session_start NAME SQL: start psql in the background: it connects, opens a transaction, waits for the gate, runs
 # SQL, commits. Output goes to $SESSION_DIR/NAME.out; the lines "start <time>" and "end <time>" frame the work.
+# "end" is read just before COMMIT, while the session still holds its locks: for sessions that wait for one
+# another's locks the order of their end times is the order of their commits (taken after COMMIT, a loaded
+# machine could delay one client's next statement past another's commit).
 session_start() {
 	local name=$1 sql=$2
 	psql -X -q -A -t -v ON_ERROR_STOP=1 >"$SESSION_DIR/$name.out" 2>&1 <<SQL &
@@ -55,8 +58,8 @@ BEGIN;
 SELECT 'gate ' || pg_advisory_lock_shared($GATE_KEY)::text;
 SELECT 'start ' || extract(epoch FROM clock_timestamp());
 $sql
-COMMIT;
 SELECT 'end ' || extract(epoch FROM clock_timestamp());
+COMMIT;
 SQL
 	SESSION_PIDS+=("$!")
 	SESSION_NAMES+=("$name")

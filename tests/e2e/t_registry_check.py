@@ -18,9 +18,9 @@ from lib import (COLLECTION, SECRET_MARK, TEST_CERT, assert_error, assert_ok_jso
                  expect_error, item_path, list_registries, request, reset, secret, short)
 from t_cgi import run_cgi
 
-VALIDATE = f"{COLLECTION}/validate"
-RESULT_KEYS = {"checked_address", "reachable", "tls_verified", "registry_api", "authenticated", "latency_ms",
-               "error", "error_kind", "warning"}
+CHECK_PATH = f"{COLLECTION}/validate"
+RESULT_KEYS = {"checked_address", "reachable", "tls_verified", "registry_api", "authenticated", "namespace_visible",
+               "cert_expires_in_days", "latency_ms", "error", "error_kind", "warning"}
 KINDS = {None, "dns", "connect", "tls", "not_a_registry", "auth", "timeout", "unsupported"}
 # The stack's check_timeout (the default): a hanging registry must be given up on by then, plus this margin.
 DEFAULT_TIMEOUT_MS = 5000
@@ -52,7 +52,7 @@ def assert_result(resp, stored_id=None):
 
 def check(address, base=None, **fields):
     """POST /validate with a valid body for address; returns the result."""
-    return assert_result(request("POST", VALIDATE, body(address=address, provider="native", **fields), base=base))
+    return assert_result(request("POST", CHECK_PATH, body(address=address, provider="native", **fields), base=base))
 
 
 def check_stored(registry_id):
@@ -95,7 +95,9 @@ def test_basic_registry_with_right_credentials_passes():
         passed(got)
         expect(got, tls_verified=False, checked_address=reg.address)
         assert "plain http" in (got["warning"] or ""), f"no warning about credentials over http: {got}"
-        assert [r[2] is not None and r[2].startswith("Basic ") for r in reg.requests] == [False, True], \
+        # Then the namespace probe (GET /v2/_catalog), which the fake does not offer.
+        assert [r[2] is not None and r[2].startswith("Basic ") for r in reg.requests if r[1] == "/v2/"] == \
+            [False, True], \
             f"expected an anonymous /v2/, then one with Basic credentials: {reg.requests}"
 
 
@@ -120,7 +122,11 @@ def test_bearer_registry_with_right_credentials_passes():
         got = check(reg.address, **fields)
         passed(got)
         paths = [(path.split("?")[0], (auth or "").split(" ")[0]) for _, path, auth in reg.requests]
-        assert paths == [("/v2/", ""), ("/token", "Basic"), ("/v2/", "Bearer")], f"requests: {reg.requests}"
+        assert paths[:3] == [("/v2/", ""), ("/token", "Basic"), ("/v2/", "Bearer")], f"requests: {reg.requests}"
+        # Then the namespace probe: the catalog asks for a token of its own scope, which is fetched.
+        assert paths[3:] == [("/v2/_catalog", ""), ("/token", "Basic"), ("/v2/_catalog", "Bearer")], reg.requests
+        assert "scope=registry%3acatalog%3a%2a" in reg.requests[4][1].lower(), f"catalog scope not asked: {reg.requests}"
+        assert got["namespace_visible"] is True, got
         assert "service=fake" in reg.requests[1][1], f"the challenge's service was not passed on: {reg.requests}"
         assert reg.requests[2][2] == f"Bearer {token}", "the registry did not get the token the service issued"
 
@@ -139,7 +145,10 @@ def test_tls_registry_with_its_certificate_as_tls_cert_passes():
         # Text before the PEM block (allowed in tls_cert) carries the marker, so a leak of tls_cert shows.
         got = check(reg.address, enable_tls=True, tls_cert=f"{secret('cert')}\n{reg.cert_pem}", **fields)
         passed(got)
-        expect(got, tls_verified=True, warning=None)
+        # The fake's certificate is made for 2 days: under 14, a warning; the fake has no catalog to probe.
+        expect(got, tls_verified=True)
+        assert got["cert_expires_in_days"] in (1, 2), got
+        assert "certificate expires in" in got["warning"], got
 
 
 def test_tls_registry_without_its_certificate_is_tls():
@@ -216,7 +225,7 @@ def test_closed_port_is_connect():
 def test_ecr_is_unsupported_and_not_contacted():
     user, password, fields = creds()
     with FakeRegistry("basic", user=user, password=password) as reg:
-        got = assert_result(request("POST", VALIDATE, body(address=reg.address, provider="ecr", region="eu-west-1",
+        got = assert_result(request("POST", CHECK_PATH, body(address=reg.address, provider="ecr", region="eu-west-1",
                                                            namespace=None, **fields)))
         expect(got, reachable=None, tls_verified=None, registry_api=None, authenticated=None,
                error_kind="unsupported")
@@ -252,9 +261,9 @@ def test_https_registry_does_not_send_credentials_to_a_plain_http_token_service(
 
 def test_invalid_body_is_400_like_post():
     reset()
-    expect_error("POST", VALIDATE, 400, "namespace", body=body(namespace=""))
-    expect_error("POST", VALIDATE, 400, "address", body=body(address="ftp://x"))
-    expect_error("POST", VALIDATE, 400, "tls_cert", body=body(enable_tls=True))
+    expect_error("POST", CHECK_PATH, 400, "namespace", body=body(namespace=""))
+    expect_error("POST", CHECK_PATH, 400, "address", body=body(address="ftp://x"))
+    expect_error("POST", CHECK_PATH, 400, "tls_cert", body=body(enable_tls=True))
 
 
 def test_check_stores_nothing():
@@ -384,9 +393,9 @@ def test_read_token_is_403_and_no_token_is_401():
     reset()
     registry_id = create()
     read = {"Authorization": f"Bearer {os.environ['IMAGEREG_READ_TOKEN']}"}
-    expect_error("POST", VALIDATE, 403, "write", body=body(), headers=read)
+    expect_error("POST", CHECK_PATH, 403, "write", body=body(), headers=read)
     expect_error("POST", stored_validate_path(registry_id), 403, "write", headers=read)
-    expect_error("POST", VALIDATE, 401, body=body(), headers={"Authorization": None})
+    expect_error("POST", CHECK_PATH, 401, body=body(), headers={"Authorization": None})
     expect_error("POST", stored_validate_path(registry_id), 401, headers={"Authorization": None})
 
 
@@ -395,7 +404,7 @@ def test_other_methods_on_the_check_paths_are_405_not_malformed_ids():
     registry_id = create()
     before = db_dump()
     for method in ("GET", "PUT", "DELETE", "PATCH"):
-        for path in (VALIDATE, stored_validate_path(registry_id)):
+        for path in (CHECK_PATH, stored_validate_path(registry_id)):
             payload = body() if method in ("PUT", "PATCH") else None
             resp = request(method, path, payload)
             assert_error(resp, 405)
@@ -407,10 +416,10 @@ def test_other_methods_on_the_check_paths_are_405_not_malformed_ids():
 # The SSRF guard with its default (empty) allow-list: the responder run as a CGI program with a clean environment
 # ---------------------------------------------------------------------------------------------------------------
 
-def cgi_check(address, extra_env=None, path=VALIDATE, payload=None):
+def cgi_check(address, extra_env=None, path=CHECK_PATH, payload=None):
     raw = json.dumps(payload if payload is not None else body(address=address, provider="native")).encode()
     env = {"PATH_INFO": path, "CONTENT_LENGTH": str(len(raw)), "CONTENT_TYPE": "application/json"}
-    if path != VALIDATE:
+    if path != CHECK_PATH:
         raw, env["CONTENT_LENGTH"] = None, "0"
     env.update(extra_env or {})
     status, _, data = run_cgi("POST", raw, env)

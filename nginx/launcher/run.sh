@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# nginx/run.sh - `make run`: the whole stack on 127.0.0.1:$PORT until Ctrl-C.
-# PostgreSQL data stays in nginx/local/ between runs (or uses IMAGEREG_DSN).
+# nginx/launcher/run.sh - `make run`: the whole stack on 127.0.0.1:$PORT until Ctrl-C.
+# Its state (PostgreSQL data, the at-rest key, logs) stays between runs in
+# RUN_DIR (default /var/tmp/imagereg-run), outside the source tree; or the
+# database of IMAGEREG_DSN is used.
 set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/tests/lib/stack.sh"
 port=${PORT:-8080}
 
-# The cluster lives under the project when the postgres user can reach it.
-state="$root/nginx/local"
+# Not in the source tree: a clean checkout stays clean, and the postgres user
+# can reach it wherever the tree is (/root is not open to it).
+state=${RUN_DIR:-/var/tmp/imagereg-run}
 mkdir -p "$state"
-if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$state"; then
-	state=/tmp/imagereg-run
-	mkdir -p "$state"
-	echo "note: postgres cannot reach $root, keeping state in $state"
-fi
+chmod 0755 "$state"
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 	echo "port $port is taken; try PORT=8081 make run" >&2
 	exit 1
@@ -37,8 +36,11 @@ Try:
        -d '{"address":"https://registry.example.com","provider":"harbor","namespace":"team","is_default":true}'
   curl -s -H "Authorization: Bearer \$TOKEN" $url/openapi/system/registry
 
-Admin CLI against this stack:
-  IMAGEREG_ADMIN_DSN='$IMAGEREG_ADMIN_DSN' IMAGEREG_KEY_FILE=$IMAGEREG_KEY_FILE cgi/imagereg token list
+Admin CLI against this stack (the same allow-list and check slots as the API):
+  export IMAGEREG_ADMIN_DSN='$IMAGEREG_ADMIN_DSN' IMAGEREG_KEY_FILE=$IMAGEREG_KEY_FILE \\
+         IMAGEREG_CHECK_ALLOW_NETWORKS='$(stack_allow_networks)' IMAGEREG_GENERATION_FILE=$IMAGEREG_GENERATION_FILE
+  cgi/imagereg token list
+  cgi/imagereg check
 
 Press Ctrl-C to stop.
 MSG

@@ -1,11 +1,13 @@
 /*
  * cli.c - imagereg, the admin command line: migrations, API tokens, the
- * at-rest key and the credentials the HTTP API never returns.  It connects
- * with IMAGEREG_ADMIN_DSN (else IMAGEREG_DSN, else libpq's PG* variables) as a
- * role that owns the schema, not as imagereg_app.
+ * at-rest key and the credentials the HTTP API never returns.  Its settings
+ * come from its own file (/etc/imagereg/admin.conf), never the responder's; it
+ * connects with admin_dsn (else dsn, else libpq's PG* variables) as a role
+ * that owns the schema, not as imagereg_app.
  */
 #include "admin_sql.h"
 #include "cli_check.h"
+#include "cli_docker.h"
 #include "config.h"
 #include "crypto.h"
 #include "generation.h"
@@ -34,15 +36,19 @@ static void usage(FILE *out)
 		"  token list                        names, scopes, creation, last use, revocation\n"
 		"  token revoke NAME                 refuse the token from the next request on\n"
 		"  credentials ID                    print the registry's access_key and secret_key\n"
-		"  docker-config [ID]                print a Docker config.json for the registry\n"
-		"                                    (the default registry without ID)\n"
+		"  docker-config [ID] [--output FILE]\n"
+		"                                    a Docker config.json for the registry (the default\n"
+		"                                    without ID); FILE is merged into, mode 0600\n"
+		"  tls-cert [ID] [--certs-dir DIR]   the registry's tls_cert as PEM, or written to\n"
+		"                                    DIR/<host[:port]>/ca.crt\n"
 		"  key rotate NEW_KEY_FILE           re-seal every credential under the new key, in one\n"
 		"                                    transaction (the current key is IMAGEREG_KEY_FILE)\n"
 		"  check [ID]                        check the registry (every registry without ID) as\n"
 		"                                    stored; one JSON result per line, exit 1 if one failed\n"
 		"  cache flush                       make every responder (every host) forget what it has\n"
 		"                                    cached, e.g. after writes that bypassed the triggers\n"
-		"Database: IMAGEREG_ADMIN_DSN, else IMAGEREG_DSN, else libpq's PG* environment.\n",
+		"Settings: /etc/imagereg/admin.conf (or IMAGEREG_ADMIN_CONFIG), then IMAGEREG_*;\n"
+		"database: admin_dsn (IMAGEREG_ADMIN_DSN), else dsn, else libpq's PG* environment.\n",
 		IMAGEREG_SQLDIR);
 }
 
@@ -200,15 +206,15 @@ static char *open_column(const struct seal_key *key, const PGresult *res, int co
 	return plain;
 }
 
-/* `credentials ID` (docker = 0) or `docker-config [ID]` (docker = 1). */
-static int show_credentials(PGconn *conn, const struct config *cfg, int argc, char **argv, int docker)
+/* `credentials ID`. */
+static int show_credentials(PGconn *conn, const struct config *cfg, int argc, char **argv)
 {
 	struct seal_key key;
 	PGresult *res;
 	char *access = NULL, *secret = NULL;
 	int rc = 1;
 
-	if (docker ? argc > 1 : argc != 1) {
+	if (argc != 1) {
 		usage(stderr);
 		return 2;
 	}
@@ -221,31 +227,8 @@ static int show_credentials(PGconn *conn, const struct config *cfg, int argc, ch
 	secret = open_column(&key, res, 3, "secret_key");
 	if (access == NULL || secret == NULL)
 		goto out;
-	if (!docker) {
-		printf("access_key=%s\nsecret_key=%s\n", access, secret);
-		rc = 0;
-		goto out;
-	}
-	/* Docker keys auths by registry host; Docker Hub by its historic URL. */
-	const char *address = PQgetvalue(res, 0, 0);
-	const char *host = strstr(address, "://") + 3;
-	size_t host_len = strcspn(host, "/?#");
-	size_t pair_len = strlen(access) + 1 + strlen(secret);
-	char *pair = malloc(pair_len + 1), *b64 = malloc(4 * (pair_len / 3 + 1) + 1);
-
-	if (pair != NULL && b64 != NULL) {
-		snprintf(pair, pair_len + 1, "%s:%s", access, secret);
-		EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)pair, (int)pair_len);
-		if (strcmp(PQgetvalue(res, 0, 1), "dockerhub") == 0)
-			printf("{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"%s\"}}}\n", b64);
-		else
-			printf("{\"auths\":{\"%.*s\":{\"auth\":\"%s\"}}}\n", (int)host_len, host, b64);
-		rc = 0;
-	}
-	if (pair)
-		OPENSSL_cleanse(pair, pair_len);
-	free(pair);
-	free(b64);
+	printf("access_key=%s\nsecret_key=%s\n", access, secret);
+	rc = 0;
 out:
 	if (access)
 		OPENSSL_cleanse(access, strlen(access));
@@ -350,12 +333,7 @@ wipe:
 
 static int cmd_credentials(PGconn *conn, const struct config *cfg, int argc, char **argv)
 {
-	return show_credentials(conn, cfg, argc, argv, 0);
-}
-
-static int cmd_docker_config(PGconn *conn, const struct config *cfg, int argc, char **argv)
-{
-	return show_credentials(conn, cfg, argc, argv, 1);
+	return show_credentials(conn, cfg, argc, argv);
 }
 
 /*
@@ -390,6 +368,7 @@ static const struct command {
 	{ "token", cmd_token, 1 << GEN_TOKENS },
 	{ "credentials", cmd_credentials, 0 },
 	{ "docker-config", cmd_docker_config, 0 },
+	{ "tls-cert", cmd_tls_cert, 0 },
 	{ "key", cmd_key, 1 << GEN_REGISTRY },
 	{ "check", cmd_check, 0 },
 	{ "cache", cmd_cache, 1 << GEN_REGISTRY | 1 << GEN_TOKENS },
@@ -440,7 +419,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(&cfg, NULL) < 0)
+	if (config_load_admin(&cfg) < 0)
 		return 2;
 	conn = connect_db(&cfg);
 	if (conn == NULL)
