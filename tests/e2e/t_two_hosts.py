@@ -90,6 +90,8 @@ class Host:
         self.log = open(os.path.join(directory, f"{name}.log"), "ab")
         env = dict(os.environ, IMAGEREG_COHERENCE=coherence,
                    IMAGEREG_GENERATION_FILE=os.path.join(directory, f"{name}.generation"))
+        if os.geteuid() == 0 and not env.get("IMAGEREG_USER"):
+            env["IMAGEREG_USER"] = "nobody"     # as tests/lib/stack.sh: root serves only through an account
         self.proc = subprocess.Popen([os.environ["IMAGEREG_CGI"], "--listen", f"unix:{self.sock}",
                                       "--workers", "2"], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log)
