@@ -98,7 +98,6 @@ static void send_page(struct req *r, const struct regbrowse_result *b, size_t fr
  */
 static void browse(struct req *r, enum regbrowse_what what)
 {
-	const char *params[] = { r->id };
 	struct list_query q;
 	struct regbrowse_result b;
 	char *access = NULL, *secret = NULL;
@@ -108,14 +107,9 @@ static void browse(struct req *r, enum regbrowse_what what)
 	memset(&b, 0, sizeof b);
 	if (browse_query(r, &q, what == BROWSE_TAGS) < 0)
 		return;
-	res = db_exec(r->db, STMT_REGISTRY_CHECK_TARGET, params);
-	if (!result_ok(r, res, PGRES_TUPLES_OK))
+	res = check_target_load(r);
+	if (res == NULL)
 		goto out;
-	if (PQntuples(res) == 0) {
-		resp_error(r, 404, "registry %s not found", r->id);
-		goto out;
-	}
-	/* Columns: address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed, namespace. */
 	const char *namespace = PQgetvalue(res, 0, CHK_NAMESPACE);
 	size_t ns_len = strlen(namespace);
 	if (what == BROWSE_TAGS && ns_len > 0 &&

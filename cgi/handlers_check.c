@@ -113,6 +113,23 @@ static int has_body(struct req *r)
 	return (len != NULL && *len != '\0' && strspn(len, "0") != strlen(len)) || (te != NULL && *te != '\0');
 }
 
+PGresult *check_target_load(struct req *r)
+{
+	const char *params[] = { r->id };
+	PGresult *res = db_exec(r->db, STMT_REGISTRY_CHECK_TARGET, params);
+
+	if (!result_ok(r, res, PGRES_TUPLES_OK)) {
+		PQclear(res);
+		return NULL;
+	}
+	if (PQntuples(res) == 0) {
+		resp_error(r, 404, "registry %s not found", r->id);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
 /*
  * Opens one sealed column of row 0: *out is the plaintext (caller frees with
  * secret_free) or NULL when the column is NULL.  Returns -1 when a value is
@@ -136,7 +153,6 @@ int unseal_stored(struct req *r, const PGresult *res, int col, const char *aad, 
  */
 void h_registry_check_stored(struct req *r)
 {
-	const char *params[] = { r->id };
 	struct regcheck_options opts = check_options(r);
 	struct regcheck_result result;
 	char *access = NULL, *secret = NULL;
@@ -148,13 +164,9 @@ void h_registry_check_stored(struct req *r)
 			   " settings, POST them to /openapi/system/registry/validate");
 		return;
 	}
-	res = db_exec(r->db, STMT_REGISTRY_CHECK_TARGET, params);
-	if (!result_ok(r, res, PGRES_TUPLES_OK))
+	res = check_target_load(r);
+	if (res == NULL)
 		goto out;
-	if (PQntuples(res) == 0) {
-		resp_error(r, 404, "registry %s not found", r->id);
-		goto out;
-	}
 	int key_problem = unseal_stored(r, res, CHK_ACCESS_KEY_SEALED, "access_key", &access) < 0;
 	key_problem |= unseal_stored(r, res, CHK_SECRET_KEY_SEALED, "secret_key", &secret) < 0;
 	if (key_problem) {

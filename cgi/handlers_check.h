@@ -24,6 +24,12 @@ int outbound_take(struct req *r, int *slot);
 struct regcheck_options check_options(const struct req *r);
 
 /*
+ * The stored registry r->id as STMT_REGISTRY_CHECK_TARGET reads it (caller
+ * PQclears), or NULL after answering 404, 503 or 500.
+ */
+PGresult *check_target_load(struct req *r);
+
+/*
  * Opens one sealed column (STMT_REGISTRY_CHECK_TARGET's CHK_*_SEALED) of row 0:
  * *out is the plaintext (caller frees with secret_free) or NULL when the column
  * is NULL.  Returns -1 when a value is there but the key cannot open it.

@@ -807,16 +807,33 @@ static void namespace_probe(struct check *c, struct regcheck_result *res, const 
 			    const char *v2_url, const char *host, int https, const struct trust *trust,
 			    const struct creds *cr, int basic);
 
-void regcheck_run(const struct regcheck_input *in, const struct regcheck_options *opts,
-		  struct regcheck_result *res)
+/* A check's state at its start: the deadline every request of it shares. */
+static struct check check_start(const struct regcheck_input *in, const struct regcheck_options *opts,
+				int64_t start)
 {
-	int64_t start = now_ms();
 	struct check c = { .opts = opts, .deadline = start + opts->timeout_ms, .refused = ADDR_PUBLIC,
 			   .stored_credentials = in->stored_credentials };
+
+	return c;
+}
+
+/* The credentials to offer: an empty string counts as none. */
+static struct creds creds_of(const struct regcheck_input *in)
+{
 	struct creds cr = {
 		in->access_key && *in->access_key ? in->access_key : NULL,
 		in->secret_key && *in->secret_key ? in->secret_key : NULL,
 	};
+
+	return cr;
+}
+
+void regcheck_run(const struct regcheck_input *in, const struct regcheck_options *opts,
+		  struct regcheck_result *res)
+{
+	int64_t start = now_ms();
+	struct check c = check_start(in, opts, start);
+	struct creds cr = creds_of(in);
 	struct trust trust = { NULL };
 	struct answer first = { .keep_body = 1 };   /* kept for a scheme-mismatch hint */
 	char errbuf[CURL_ERROR_SIZE], *v2_url = NULL, *scheme = NULL, *host = NULL;
@@ -1238,12 +1255,8 @@ void regbrowse_run(const struct regcheck_input *in, const struct regbrowse_reque
 		   const struct regcheck_options *opts, struct regbrowse_result *out)
 {
 	int64_t start = now_ms();
-	struct check c = { .opts = opts, .deadline = start + opts->timeout_ms, .refused = ADDR_PUBLIC,
-			   .stored_credentials = in->stored_credentials };
-	struct creds cr = {
-		in->access_key && *in->access_key ? in->access_key : NULL,
-		in->secret_key && *in->secret_key ? in->secret_key : NULL,
-	};
+	struct check c = check_start(in, opts, start);
+	struct creds cr = creds_of(in);
 	struct trust trust = { NULL };
 	struct session s;
 	struct regcheck_result *res = &out->res;

@@ -12,13 +12,25 @@
 -- registry_settle_default clears the setting when the statement ends. A client can set that setting itself, but it
 -- gains nothing: at worst its own next statement is refused, or makes the named row default as it could directly.
 
+-- The row this statement asked to make default, or NULL.
+CREATE OR REPLACE FUNCTION registry_pending_default() RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path FROM CURRENT
+AS $$ SELECT nullif(current_setting('imagereg.pending_default', true), '') $$;
+
+COMMENT ON FUNCTION registry_pending_default() IS
+	'Used by the registry triggers: the id noted in imagereg.pending_default by registry_claim_default in this statement, or NULL.';
+
+REVOKE ALL ON FUNCTION registry_pending_default() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION registry_pending_default() TO imagereg_app;
+
 -- Raises the "one default per statement" error, or notes id as this statement's default.
 CREATE OR REPLACE FUNCTION registry_claim_default(claimant text) RETURNS void
 	LANGUAGE plpgsql
 	SET search_path FROM CURRENT
 AS $$
 DECLARE
-	pending text := nullif(current_setting('imagereg.pending_default', true), '');
+	pending text := registry_pending_default();
 BEGIN
 	IF pending IS NOT NULL AND pending <> claimant THEN
 		RAISE EXCEPTION 'one statement asks for two default registries'

@@ -10,7 +10,7 @@ CREATE OR REPLACE FUNCTION registry_settle_default() RETURNS trigger
 	SET search_path FROM CURRENT
 AS $$
 DECLARE
-	pending text := nullif(current_setting('imagereg.pending_default', true), '');
+	pending text := registry_pending_default();
 BEGIN
 	IF pg_trigger_depth() > 1 THEN
 		RETURN NULL;

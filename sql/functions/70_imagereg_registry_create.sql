@@ -20,10 +20,7 @@ DECLARE
 	prior registry_idempotency%ROWTYPE;
 	new_id text;
 BEGIN
-	PERFORM set_config('imagereg.actor', p_actor, true);
-	-- The responder's lock_timeout, for this write only: its reads keep waiting up to statement_timeout.
-	PERFORM set_config('lock_timeout', coalesce(nullif(current_setting('imagereg.write_lock_timeout', true), ''),
-	                                         current_setting('lock_timeout')), true);
+	PERFORM imagereg_write_begin(p_actor);
 	IF p_idempotency_key IS NOT NULL THEN
 		-- jsonb's text form is canonical: the same fields always give the same bytes.
 		fp := sha256(convert_to(jsonb_build_array(p_address, p_provider, coalesce(p_region, ''),

@@ -8,10 +8,7 @@ AS $$
 DECLARE
 	current_version bigint;
 BEGIN
-	PERFORM set_config('imagereg.actor', p_actor, true);
-	-- The responder's lock_timeout, for this write only: its reads keep waiting up to statement_timeout.
-	PERFORM set_config('lock_timeout', coalesce(nullif(current_setting('imagereg.write_lock_timeout', true), ''),
-	                                         current_setting('lock_timeout')), true);
+	PERFORM imagereg_write_begin(p_actor);
 	PERFORM pg_advisory_xact_lock(7596835243155416423);
 	SELECT r.version INTO current_version FROM registry r WHERE r.id = p_id FOR UPDATE;
 	IF NOT FOUND THEN
