@@ -27,7 +27,8 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
-. tests/lib/pg.sh
+# pg_free_port and stack_wait; the loop below unsets the IMAGEREG_USER stack.sh exports.
+. tests/lib/stack.sh
 
 LIMIT=${DEPLOY_TIME_LIMIT:-300}
 PGVERSION=15
@@ -83,16 +84,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-stack_wait() {	# stack_wait SECONDS COMMAND...
-	local limit=$(($1 * 10)) i=0
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ "$i" -lt "$limit" ] || return 1
-		sleep 0.1
-	done
-}
 
 # --- the cluster, the Debian way ------------------------------------------------
 pgport=$(pg_free_port) || { bad "deploy: no free port"; finish; }
