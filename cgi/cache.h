@@ -25,7 +25,6 @@ struct json_object;
 struct cached_registry {
 	char id[REGISTRY_ID_LEN + 1];
 	char version[21];               /* row version in decimal: the ETag is "<version>" */
-	long long created_us;           /* the list's order is (created_us, id) */
 	struct json_object *obj;        /* the response object; owned by the cache */
 	const char *json;               /* obj serialized, owned by obj */
 	size_t json_len;
@@ -39,7 +38,6 @@ struct cached_registry {
 /* Every registry, oldest first, and the list response already serialized. */
 struct registry_set {
 	size_t n;
-	size_t cap;                     /* items allocated */
 	struct cached_registry *items;
 	char *list_json;
 	size_t list_len;
@@ -52,18 +50,14 @@ struct cache;
  * request.  max_age_s (cache_max_age) bounds how long the list and a token
  * verdict are used without asking PostgreSQL, for writes that sent no
  * notification; token verdicts are re-checked at least once a minute.
- * cluster (coherence = cluster) makes cache_sync confirm with PostgreSQL,
- * one round trip, that it has every notification of the changes committed
- * before the request: exact across hosts.
  */
-struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s, int cluster);
+struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s);
 void cache_free(struct cache *c);
 
 /*
  * Once per request, before anything is answered from the cache: connects if
- * needed, reads the notifications that have arrived (in cluster mode after a
- * round trip that brings every one already committed) and compares the
- * shared counters, and forgets what changed.  Returns 0, or -1 when the database is
+ * needed, reads the notifications that have arrived and compares the shared
+ * counters, and forgets what changed.  Returns 0, or -1 when the database is
  * unreachable (its state cannot be known: the caller answers 503).
  */
 int cache_sync(struct cache *c);
