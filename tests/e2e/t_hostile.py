@@ -15,10 +15,13 @@ must be exactly as before the row (controls delete what they created first). The
 last compares the whole table with the dump taken before the first row.
 
 Stalled bodies are bounded: the socket gives up after STALL_TIMEOUT seconds; nginx must have given up first (its
-default client_body_timeout is 60 s, so the nginx snippet has to set a shorter one).
+default client_body_timeout is 60 s, so the nginx snippet has to set a shorter one). The STALL rows are sent together
+when the first of them runs (each waits out client_body_timeout; together they wait once), and each row then judges
+its own answer as usual.
 """
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 
 import lib
@@ -34,6 +37,7 @@ VALID = {"address": "https://hostile.example.com", "provider": "harbor", "namesp
 MIB = 1024 * 1024
 
 _state = {"baseline": None, "snapshot": None}
+_stalls = {}    # STALL row name -> Future of its exchange, all sent when the first STALL row runs
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -431,13 +435,27 @@ def remove(registry_id, what):
     assert resp.status == 200, f"{what}: cleanup DELETE {registry_id} answered {resp.status}: {short(resp.raw)}"
 
 
+def stall_answer(name, ids):
+    """The answer to STALL row `name`; the first call sends every STALL row at once, each on its own socket.
+    A stalled request is refused or dropped by nginx, so the others in flight change nothing a row checks."""
+    if not _stalls:
+        stall_rows = [(n, req) for n, req, _, kind in rows() if kind == STALL]
+        pool = ThreadPoolExecutor(max_workers=len(stall_rows))
+        for n, req in stall_rows:
+            pieces = req(ids) if callable(req) else req
+            pieces = [pieces] if isinstance(pieces, bytes) else pieces
+            _stalls[n] = pool.submit(exchange, pieces, timeout=STALL_TIMEOUT)
+        pool.shutdown(wait=False)
+    return _stalls[name].result()
+
+
 def run_row(name, request, expect, kind):
     ids, before = baseline()
     pieces = request(ids) if callable(request) else request
     pieces = [pieces] if isinstance(pieces, bytes) else pieces
     what = f"{name}: {request_line(pieces)}"
     expected = {expect} if isinstance(expect, int) else set(expect)
-    resp = exchange(pieces, timeout=STALL_TIMEOUT if kind == STALL else TIMEOUT)
+    resp = stall_answer(name, ids) if kind == STALL else exchange(pieces, timeout=TIMEOUT)
     lib.check_no_secret(resp.body, resp.headers, what)
     created = None
     try:
