@@ -240,6 +240,8 @@ static int choose_account(const char *name, struct serve_options *opts)
 static int serve_fcgi(const char *spec, int sd, int nworkers, int fd0_prefork,
 		      struct serve_options *opts)
 {
+	/* Until a handler is in place a SIGTERM is held, not the default action's death. */
+	supervisor_hold_signals();
 	if (spec[0] != '\0') {
 		int fd = open_listener(spec);
 

@@ -122,6 +122,25 @@ static void reaped(struct slot *slots, int n, pid_t pid, int status)
 	}
 }
 
+/* The signals the supervisor acts on. */
+static void handled_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGCHLD);
+}
+
+void supervisor_hold_signals(void)
+{
+	sigset_t set;
+
+	handled_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 /*
  * The loop runs with SIGTERM, SIGINT, SIGHUP and SIGCHLD blocked and waits in
  * sigsuspend(), which unblocks them and sleeps in one step: a signal that
@@ -147,12 +166,7 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGCHLD);
+	handled_signals(&block);
 	/* Children inherit the block: a worker unblocks once its own handlers are in place. */
 	sigprocmask(SIG_BLOCK, &block, &waiting);
 	sigdelset(&waiting, SIGTERM);

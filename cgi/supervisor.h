@@ -19,4 +19,13 @@ typedef int (*reload_fn)(struct serve_options *opts);
  */
 int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn reload);
 
+/*
+ * Blocks the signals supervise() handles until it waits for them (a single
+ * worker without supervisor unblocks its own once its handlers are set).  Called
+ * before the socket is opened: a client (or a service manager) that sees the
+ * socket accept and sends SIGTERM at once gets a clean stop, not a process
+ * killed by the signal's default action.
+ */
+void supervisor_hold_signals(void);
+
 #endif
