@@ -12,7 +12,7 @@ JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 SQLDIR ?= $(CURDIR)/sql
 
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(if $(WERROR),-Werror) -Icgi -I$(PG_INCLUDE) $(JSON_CFLAGS) \
-	-DIMAGEREG_SQLDIR='"$(SQLDIR)"' $(CFLAGS)
+	$(CFLAGS)
 LIBS = -lfcgi $(JSON_LIBS) -lpq -lcrypto -lcurl
 
 # BUILD=DIR puts objects and binaries in DIR instead of the tree (make test
@@ -66,6 +66,9 @@ $(OUT)%.o: cgi/cli/%.c cgi/*.h cgi/cli/*.h
 	@mkdir -p $(OUT)
 	$(CC) $(ALL_CFLAGS) -Icgi/cli -c -o $@ $<
 
+# The one thing that depends on where imagereg is installed: the CLI's default sql/.
+$(OUT)cli.o: ALL_CFLAGS += -DIMAGEREG_SQLDIR='"$(SQLDIR)"'
+
 # Client messages for named constraints: sql/ owns the list, C includes it.
 $(OUT)db.o: cgi/constraints.inc
 cgi/constraints.inc: sql/CONSTRAINTS.txt
@@ -118,7 +121,7 @@ check: deps-test
 	$(MAKE) -j2 WERROR=1 build unit
 	E2E_CORE='$(E2E_CORE)' bash tests/run.sh unit sql e2e-core
 
-# Each libFuzzer harness for FUZZ_SECONDS (make test runs them for 20 s).
+# Each libFuzzer harness for FUZZ_SECONDS (default 60; make test runs them for 10 s).
 fuzz: deps-test
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
@@ -139,10 +142,11 @@ db: build
 	cgi/imagereg migrate --dir $(SQLDIR)
 
 # Installation (FHS under PREFIX, staged under DESTDIR).  Every installed file
-# that names a path gets it from these variables: the binaries are built again
-# in cgi/install with the installed sql/ compiled in (rebuilt whenever PREFIX
-# differs from the one recorded in cgi/install/PREFIX), and the units and the
-# console snippet are rendered from their *.in templates.
+# that names a path gets it from these variables: the responder is the tree's
+# own build; the CLI is linked again in cgi/install from the tree's objects and
+# a cli.o compiled there with the installed sql/ as its default (PREFIX is
+# recorded in cgi/install/PREFIX), and the units and the console snippet are
+# rendered from their *.in templates.
 BINDIR = $(PREFIX)/bin
 SBINDIR = $(PREFIX)/sbin
 SHARE = $(PREFIX)/share/imagereg
@@ -174,13 +178,14 @@ install:
 	@flock cgi/install.lock $(MAKE) --no-print-directory install-locked
 
 .PHONY: install-locked
-install-locked:
-	@if [ "$$(cat cgi/install/PREFIX 2>/dev/null)" != '$(PREFIX)' ]; then \
-		rm -rf cgi/install && mkdir -p cgi/install && echo '$(PREFIX)' >cgi/install/PREFIX; fi
-	$(MAKE) BUILD=cgi/install SQLDIR=$(SHARE)/sql build
+install-locked: build
+	rm -rf cgi/install && mkdir -p cgi/install && echo '$(PREFIX)' >cgi/install/PREFIX
+	$(CC) $(ALL_CFLAGS) -DIMAGEREG_SQLDIR='"$(SHARE)/sql"' -Icgi/cli -c -o cgi/install/cli.o cgi/cli/cli.c
+	$(CC) $(ALL_CFLAGS) -o cgi/install/imagereg cgi/install/cli.o $(filter-out cgi/cli.o,$(CLI_OBJS)) \
+		-lpq -lcrypto -lcurl $(JSON_LIBS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/sql/functions \
 		$(DESTDIR)$(SHARE)/console $(DESTDIR)$(UNITDIR)
-	install -m 0755 cgi/install/imagereg-fcgi $(DESTDIR)$(SBINDIR)/imagereg-fcgi
+	install -m 0755 cgi/imagereg-fcgi $(DESTDIR)$(SBINDIR)/imagereg-fcgi
 	install -m 0755 cgi/install/imagereg $(DESTDIR)$(BINDIR)/imagereg
 	install -m 0644 $(INSTALL_SHARE) $(DESTDIR)$(SHARE)/
 	$(MAKE) -s render RENDER_DIR=$(DESTDIR)$(SHARE) RENDER_FILES='$(INSTALL_RENDERED)'

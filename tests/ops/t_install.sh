@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_install: make install honours PREFIX, DESTDIR and UNITDIR in every file it
 # writes, for PREFIX=/usr/local and then PREFIX=/usr (in that order, so the
-# second must rebuild the binaries the first left in cgi/install):
+# second must relink the CLI the first left in cgi/install):
 #   - exactly the files of `make install-list`, nothing more;
 #   - the installed CLI defaults to PREFIX/share/imagereg/sql;
 #   - the installed units run PREFIX/sbin/imagereg-fcgi (ExecStart, ExecReload)
