@@ -110,7 +110,7 @@ static int token_create(PGconn *conn, const char *name, const char *scope)
 	}
 	token_hash_bytea(token, strlen(token), hash);
 	const char *p[] = { name, scope, hash };
-	rc = admin_command(conn, "INSERT INTO api_token (name, scope, token_hash) VALUES ($1, $2, $3::bytea)", 3, p);
+	rc = admin_do(conn, ADM_TOKEN_CREATE, p);
 	if (rc == 0) {
 		/* Shown this once; only its hash is kept. */
 		printf("%s\n", token);
@@ -121,18 +121,14 @@ static int token_create(PGconn *conn, const char *name, const char *scope)
 
 static int token_list(PGconn *conn)
 {
-	PGresult *res = admin_query(conn,
-		"SELECT name, scope, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS'),"
-		" coalesce(to_char(last_used_at, 'YYYY-MM-DD HH24:MI:SS'), '-'),"
-		" coalesce(to_char(revoked_at, 'YYYY-MM-DD HH24:MI:SS'), '-')"
-		" FROM api_token ORDER BY name", 0, NULL);
+	PGresult *res = admin_run(conn, ADM_TOKEN_LIST, NULL);
 
 	if (res == NULL)
 		return 1;
 	printf("%-24s %-6s %-20s %-20s %s\n", "NAME", "SCOPE", "CREATED", "LAST USED", "REVOKED");
 	for (int i = 0; i < PQntuples(res); i++)
-		printf("%-24s %-6s %-20s %-20s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-		       PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4));
+		printf("%-24s %-6s %-20s %-20s %s\n", PQgetvalue(res, i, TL_NAME), PQgetvalue(res, i, TL_SCOPE),
+		       PQgetvalue(res, i, TL_CREATED), PQgetvalue(res, i, TL_LAST_USED), PQgetvalue(res, i, TL_REVOKED));
 	PQclear(res);
 	return 0;
 }
@@ -140,9 +136,7 @@ static int token_list(PGconn *conn)
 static int token_revoke(PGconn *conn, const char *name)
 {
 	const char *p[] = { name };
-	PGresult *res = admin_query(conn,
-		"UPDATE api_token SET revoked_at = coalesce(revoked_at, clock_timestamp())"
-		" WHERE name = $1 RETURNING 1", 1, p);
+	PGresult *res = admin_run(conn, ADM_TOKEN_REVOKE, p);
 	int rc;
 
 	if (res == NULL)
@@ -170,42 +164,6 @@ static int cmd_token(PGconn *conn, const struct config *cfg, int argc, char **ar
 	return 2;
 }
 
-/*
- * The registry with id (the default one when id is NULL): address, provider,
- * sealed access and secret key.  NULL after a message.
- */
-static PGresult *fetch_registry(PGconn *conn, const char *id)
-{
-	const char *p[] = { id };
-	PGresult *res = id
-		? admin_query(conn, "SELECT address, provider, access_key_sealed, secret_key_sealed"
-			      " FROM registry WHERE id = $1", 1, p)
-		: admin_query(conn, "SELECT address, provider, access_key_sealed, secret_key_sealed"
-			      " FROM registry WHERE is_default", 0, NULL);
-
-	if (res != NULL && PQntuples(res) == 0) {
-		fprintf(stderr, id ? "imagereg: no registry %s\n" : "imagereg: no registries%s\n",
-			id ? id : "");
-		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
-
-/* Opens column col of row 0 ("" when NULL); NULL after a message. Caller frees. */
-static char *open_column(const struct seal_key *key, const PGresult *res, int col, const char *aad)
-{
-	char *plain;
-
-	if (PQgetisnull(res, 0, col))
-		return strdup("");
-	plain = open_from_bytea(key, aad, PQgetvalue(res, 0, col));
-	if (plain == NULL)
-		fprintf(stderr, "imagereg: %s cannot be opened with key %s (another key, or altered)\n",
-			aad, key->id);
-	return plain;
-}
-
 /* `credentials ID`. */
 static int show_credentials(PGconn *conn, const struct config *cfg, int argc, char **argv)
 {
@@ -220,22 +178,19 @@ static int show_credentials(PGconn *conn, const struct config *cfg, int argc, ch
 	}
 	if (load_key(cfg->key_file, &key) < 0)
 		return 1;
-	res = fetch_registry(conn, argc == 1 ? argv[0] : NULL);
+	res = admin_registry(conn, argv[0]);
 	if (res == NULL)
 		goto out;
-	access = open_column(&key, res, 2, "access_key");
-	secret = open_column(&key, res, 3, "secret_key");
-	if (access == NULL || secret == NULL)
+	if (admin_credentials(&key, res, 0, &access, &secret) < 0) {
+		fprintf(stderr, "imagereg: the credentials of registry %s cannot be opened with key %s"
+			" (another key, or altered)\n", argv[0], key.id);
 		goto out;
-	printf("access_key=%s\nsecret_key=%s\n", access, secret);
+	}
+	printf("access_key=%s\nsecret_key=%s\n", access ? access : "", secret ? secret : "");
 	rc = 0;
 out:
-	if (access)
-		OPENSSL_cleanse(access, strlen(access));
-	if (secret)
-		OPENSSL_cleanse(secret, strlen(secret));
-	free(access);
-	free(secret);
+	secret_free(access);
+	secret_free(secret);
 	PQclear(res);
 	seal_key_clear(&key);
 	return rc;
@@ -263,8 +218,7 @@ static char *reseal(const struct seal_key *old, const struct seal_key *new, cons
 		return NULL;
 	}
 	out = seal_to_bytea(new, aad, plain, strlen(plain));
-	OPENSSL_cleanse(plain, strlen(plain));
-	free(plain);
+	secret_free(plain);
 	return out;
 }
 
@@ -284,45 +238,42 @@ static int cmd_key(PGconn *conn, const struct config *cfg, int argc, char **argv
 		goto wipe;
 	/* One transaction: every row moves to the new key, or none does. */
 	const char *actor[] = { "cli:key-rotate" };
-	if (admin_command(conn, "BEGIN", 0, NULL) < 0 ||
-	    admin_command(conn, "SELECT set_config('imagereg.actor', $1, true)", 1, actor) < 0 ||
-	    admin_command(conn, "SELECT pg_advisory_xact_lock(7596835243155416423)", 0, NULL) < 0)
+	if (admin_do(conn, ADM_BEGIN, NULL) < 0 || admin_do(conn, ADM_SET_ACTOR, actor) < 0 ||
+	    admin_do(conn, ADM_LOCK_REGISTRY_WRITERS, NULL) < 0)
 		goto rollback;
-	res = admin_query(conn, "SELECT id, access_key_sealed, secret_key_sealed FROM registry"
-			  " WHERE access_key_sealed IS NOT NULL OR secret_key_sealed IS NOT NULL FOR UPDATE",
-		    0, NULL);
+	res = admin_run(conn, ADM_SEALED_FOR_UPDATE, NULL);
 	if (res == NULL)
 		goto rollback;
 	for (int i = 0; i < PQntuples(res); i++) {
-		const char *id = PQgetvalue(res, i, 0);
+		const char *id = PQgetvalue(res, i, SEALED_ID);
 		char *values[2] = { NULL, NULL };
+		static const int cols[2] = { SEALED_ACCESS_KEY, SEALED_SECRET_KEY };
 		static const char *const aads[2] = { "access_key", "secret_key" };
 		int bad = 0;
 
 		for (int c = 0; c < 2; c++) {
-			if (PQgetisnull(res, i, c + 1))
+			if (PQgetisnull(res, i, cols[c]))
 				continue;
-			values[c] = reseal(&old, &new, PQgetvalue(res, i, c + 1), aads[c], id, &skipped);
+			values[c] = reseal(&old, &new, PQgetvalue(res, i, cols[c]), aads[c], id, &skipped);
 			bad |= values[c] == NULL;
 			count += values[c] != NULL;
 		}
 		const char *p[] = { id, values[0], values[1] };
 		if (!bad)
-			bad = admin_command(conn, "UPDATE registry SET access_key_sealed = $2::bytea,"
-					    " secret_key_sealed = $3::bytea WHERE id = $1", 3, p) < 0;
+			bad = admin_do(conn, ADM_RESEAL, p) < 0;
 		free(values[0]);
 		free(values[1]);
 		if (bad)
 			goto rollback;
 	}
-	if (admin_command(conn, "COMMIT", 0, NULL) < 0)
+	if (admin_do(conn, ADM_COMMIT, NULL) < 0)
 		goto rollback;
 	printf("re-sealed %d credential(s) under key %s (%d already were)\n", count - skipped, new.id, skipped);
 	printf("now point IMAGEREG_KEY_FILE at %s and reload the responders (SIGHUP)\n", argv[1]);
 	rc = 0;
 	goto wipe;
 rollback:
-	admin_command(conn, "ROLLBACK", 0, NULL);
+	admin_do(conn, ADM_ROLLBACK, NULL);
 	fprintf(stderr, "imagereg: nothing changed\n");
 wipe:
 	PQclear(res);
@@ -349,7 +300,7 @@ static int cmd_cache(PGconn *conn, const struct config *cfg, int argc, char **ar
 		usage(stderr);
 		return 2;
 	}
-	if (admin_command(conn, "SELECT pg_notify('imagereg_change', 'flush')", 0, NULL) < 0)
+	if (admin_do(conn, ADM_CACHE_FLUSH, NULL) < 0)
 		return 1;
 	printf("cache flush sent to every responder\n");
 	return 0;

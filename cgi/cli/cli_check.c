@@ -15,23 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Columns of the query: id, then what the check needs. */
-#define CHECK_COLUMNS "id, address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed, namespace"
-
-/* Opens column col of row i; NULL when it is NULL or cannot be opened (*bad set). Caller wipes and frees. */
-static char *open_column(const struct seal_key *key, const PGresult *res, int i, int col,
-			 const char *aad, int *bad)
-{
-	char *plain;
-
-	if (PQgetisnull(res, i, col))
-		return NULL;
-	plain = open_from_bytea(key, aad, PQgetvalue(res, i, col));
-	if (plain == NULL)
-		*bad = 1;
-	return plain;
-}
-
 /* One registry to check: its row and, once run, its result. */
 struct job {
 	int row;
@@ -101,11 +84,11 @@ static void *check_thread(void *arg)
 		struct job *j = &p->jobs[i];
 		const PGresult *res = p->res;
 		const struct regcheck_input in = {
-			.address = PQgetvalue(res, j->row, 1), .provider = PQgetvalue(res, j->row, 2),
-			.enable_tls = PQgetvalue(res, j->row, 3)[0] == 't',
-			.tls_cert = PQgetisnull(res, j->row, 4) ? NULL : PQgetvalue(res, j->row, 4),
+			.address = PQgetvalue(res, j->row, RR_ADDRESS), .provider = PQgetvalue(res, j->row, RR_PROVIDER),
+			.enable_tls = PQgetvalue(res, j->row, RR_ENABLE_TLS)[0] == 't',
+			.tls_cert = PQgetisnull(res, j->row, RR_TLS_CERT) ? NULL : PQgetvalue(res, j->row, RR_TLS_CERT),
 			.access_key = j->access, .secret_key = j->secret, .stored_credentials = 1,
-			.namespace = PQgetvalue(res, j->row, 7),
+			.namespace = PQgetvalue(res, j->row, RR_NAMESPACE),
 		};
 		int slot = take_slot(p);
 
@@ -122,9 +105,9 @@ static void *check_thread(void *arg)
 /* Prints job j's line; returns 1 when its check failed. */
 static int print_job(const PGresult *res, const struct job *j)
 {
-	const char *id = PQgetvalue(res, j->row, 0);
+	const char *id = PQgetvalue(res, j->row, RR_ID);
 	struct json_object *obj = json_object_new_object();
-	struct json_object *fields = regcheck_result_json(&j->result, PQgetvalue(res, j->row, 1));
+	struct json_object *fields = regcheck_result_json(&j->result, PQgetvalue(res, j->row, RR_ADDRESS));
 
 	/* registry_id first: the line is read by people too. */
 	json_object_object_add(obj, "registry_id", json_object_new_string(id));
@@ -165,15 +148,10 @@ static int check_rows(const PGresult *res, const struct seal_key *key, const str
 		struct job *j = &p.jobs[i];
 
 		j->row = i;
-		j->access = open_column(key, res, i, 5, "access_key", &j->bad);
-		j->secret = open_column(key, res, i, 6, "secret_key", &j->bad);
-		if (j->bad) {
+		j->bad = admin_credentials(key, res, i, &j->access, &j->secret) < 0;
+		if (j->bad)
 			fprintf(stderr, "imagereg: registry %s: the stored credentials cannot be opened with key %s"
-				" (another key, or altered); checking without them\n", PQgetvalue(res, i, 0), key->id);
-			secret_free(j->access);
-			secret_free(j->secret);
-			j->access = j->secret = NULL;
-		}
+				" (another key, or altered); checking without them\n", PQgetvalue(res, i, RR_ID), key->id);
 	}
 	pthread_mutex_init(&p.lock, NULL);
 	nthreads = p.limit < n ? p.limit : n;
@@ -216,16 +194,9 @@ int cmd_check(PGconn *conn, const struct config *cfg, int argc, char **argv)
 		goto out;
 	}
 	curl_ready = 1;
-	const char *p[] = { argc == 1 ? argv[0] : NULL };
-	res = argc == 1
-		? admin_query(conn, "SELECT " CHECK_COLUMNS " FROM registry WHERE id = $1", 1, p)
-		: admin_query(conn, "SELECT " CHECK_COLUMNS " FROM registry ORDER BY created_at, id", 0, NULL);
+	res = argc == 1 ? admin_registry(conn, argv[0]) : admin_run(conn, ADM_REGISTRY_ALL, NULL);
 	if (res == NULL)
 		goto out;
-	if (argc == 1 && PQntuples(res) == 0) {
-		fprintf(stderr, "imagereg: no registry %s\n", argv[0]);
-		goto out;
-	}
 	rc = check_rows(res, &key, &opts, cfg);
 out:
 	PQclear(res);

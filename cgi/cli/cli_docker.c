@@ -20,29 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ROW_COLUMNS "address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed"
-enum { COL_ADDRESS, COL_PROVIDER, COL_ENABLE_TLS, COL_TLS_CERT, COL_ACCESS, COL_SECRET };
-
 /* Largest config.json merged into: Docker's are a few kilobytes. */
 #define CONFIG_MAX (1024 * 1024)
-
-/* The registry with id, or the default one when id is NULL; NULL after a message.  Caller PQclears. */
-static PGresult *fetch(PGconn *conn, const char *id)
-{
-	const char *p[] = { id };
-	PGresult *res = id ? admin_query(conn, "SELECT " ROW_COLUMNS " FROM registry WHERE id = $1", 1, p)
-			   : admin_query(conn, "SELECT " ROW_COLUMNS " FROM registry WHERE is_default", 0, NULL);
-
-	if (res != NULL && PQntuples(res) == 0) {
-		if (id)
-			fprintf(stderr, "imagereg: no registry %s\n", id);
-		else
-			fprintf(stderr, "imagereg: no registries\n");
-		PQclear(res);
-		return NULL;
-	}
-	return res;
-}
 
 /* host[:port] of an http(s) address (validated on the way in) into out. */
 static void address_host(const char *address, char *out, size_t size)
@@ -134,10 +113,10 @@ out:
 /* The auths key Docker looks the registry up by: host[:port], Docker Hub by its historic URL. */
 static void auths_key(const PGresult *res, char *out, size_t size)
 {
-	if (strcmp(PQgetvalue(res, 0, COL_PROVIDER), "dockerhub") == 0)
+	if (strcmp(PQgetvalue(res, 0, RR_PROVIDER), "dockerhub") == 0)
 		snprintf(out, size, "https://index.docker.io/v1/");
 	else
-		address_host(PQgetvalue(res, 0, COL_ADDRESS), out, size);
+		address_host(PQgetvalue(res, 0, RR_ADDRESS), out, size);
 }
 
 /* base64("user:pass"), malloc'd (caller wipes and frees), or NULL. */
@@ -194,21 +173,13 @@ int cmd_docker_config(PGconn *conn, const struct config *cfg, int argc, char **a
 		return 1;
 	}
 	key_loaded = 1;
-	res = fetch(conn, id);
+	res = admin_registry(conn, id);
 	if (res == NULL)
 		goto out;
-	for (int col = COL_ACCESS; col <= COL_SECRET; col++) {
-		char **slot = col == COL_ACCESS ? &access : &secret;
-		const char *aad = col == COL_ACCESS ? "access_key" : "secret_key";
-
-		if (PQgetisnull(res, 0, col))
-			continue;
-		*slot = open_from_bytea(&key, aad, PQgetvalue(res, 0, col));
-		if (*slot == NULL) {
-			fprintf(stderr, "imagereg: %s cannot be opened with key %s (another key, or altered)\n",
-				aad, key.id);
-			goto out;
-		}
+	if (admin_credentials(&key, res, 0, &access, &secret) < 0) {
+		fprintf(stderr, "imagereg: the credentials of registry %s cannot be opened with key %s"
+			" (another key, or altered)\n", PQgetvalue(res, 0, RR_ID), key.id);
+		goto out;
 	}
 	auths_key(res, name, sizeof name);
 	if (access == NULL || *access == '\0' || secret == NULL || *secret == '\0') {
@@ -280,18 +251,18 @@ int cmd_tls_cert(PGconn *conn, const struct config *cfg, int argc, char **argv)
 			return 2;
 		}
 	}
-	res = fetch(conn, id);
+	res = admin_registry(conn, id);
 	if (res == NULL)
 		return 1;
-	address_host(PQgetvalue(res, 0, COL_ADDRESS), host, sizeof host);
-	if (PQgetisnull(res, 0, COL_TLS_CERT) || PQgetvalue(res, 0, COL_TLS_CERT)[0] == '\0') {
+	address_host(PQgetvalue(res, 0, RR_ADDRESS), host, sizeof host);
+	if (PQgetisnull(res, 0, RR_TLS_CERT) || PQgetvalue(res, 0, RR_TLS_CERT)[0] == '\0') {
 		fprintf(stderr, "imagereg: registry %s has no tls_cert: its certificate is checked against the"
 			" system CA store\n", host);
 		goto out;
 	}
-	const char *pem = PQgetvalue(res, 0, COL_TLS_CERT);
+	const char *pem = PQgetvalue(res, 0, RR_TLS_CERT);
 	size_t len = strlen(pem);
-	if (PQgetvalue(res, 0, COL_ENABLE_TLS)[0] != 't')
+	if (PQgetvalue(res, 0, RR_ENABLE_TLS)[0] != 't')
 		fprintf(stderr, "imagereg: warning: registry %s has enable_tls false: the responder does not use"
 			" this certificate\n", host);
 	if (dir == NULL) {

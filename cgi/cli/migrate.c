@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Any fixed number; only migrators take it, so two never run at once. */
-#define MIGRATE_LOCK_KEY "7223900271"
-
 /* 1 when name is `digits`_*.sql with exactly that many leading digits. */
 static int is_sql_file(const char *name, size_t digits)
 {
@@ -54,26 +51,15 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-/* Runs a one-row boolean query: 1, 0, or -1 on error. */
-static int query_bool(PGconn *conn, const char *sql, int nparams, const char *const *params)
-{
-	PGresult *res = admin_query(conn, sql, nparams, params);
-	int r = res != NULL && PQntuples(res) == 1 ? PQgetvalue(res, 0, 0)[0] == 't' : -1;
-
-	PQclear(res);
-	return r;
-}
-
 /* 1 when version is recorded, 0 when not, -1 on error. */
 static int applied(PGconn *conn, const char *version)
 {
 	const char *p[] = { version };
-	/* Before the first migration there is no table to look in. */
-	int exists = query_bool(conn, "SELECT to_regclass('schema_migration') IS NOT NULL", 0, NULL);
+	int exists = admin_bool(conn, ADM_MIGRATE_HAS_TABLE, NULL);
 
 	if (exists <= 0)
 		return exists;
-	return query_bool(conn, "SELECT EXISTS (SELECT 1 FROM schema_migration WHERE version = $1)", 1, p);
+	return admin_bool(conn, ADM_MIGRATE_APPLIED, p);
 }
 
 /*
@@ -115,11 +101,10 @@ static int run_file(PGconn *conn, const char *dir, const char *name)
  */
 static int begin(PGconn *conn)
 {
-	if (admin_command(conn, "BEGIN", 0, NULL) < 0)
+	if (admin_do(conn, ADM_BEGIN, NULL) < 0)
 		return -1;
-	if (admin_command(conn, "SELECT set_config('search_path',"
-			  " quote_ident(current_schema()) || ', pg_temp', true)", 0, NULL) < 0) {
-		admin_command(conn, "ROLLBACK", 0, NULL);
+	if (admin_do(conn, ADM_MIGRATE_SEARCH_PATH, NULL) < 0) {
+		admin_do(conn, ADM_ROLLBACK, NULL);
 		return -1;
 	}
 	return 0;
@@ -127,8 +112,8 @@ static int begin(PGconn *conn)
 
 static int commit(PGconn *conn)
 {
-	if (admin_command(conn, "COMMIT", 0, NULL) < 0) {
-		admin_command(conn, "ROLLBACK", 0, NULL);
+	if (admin_do(conn, ADM_COMMIT, NULL) < 0) {
+		admin_do(conn, ADM_ROLLBACK, NULL);
 		return -1;
 	}
 	return 0;
@@ -144,8 +129,8 @@ static int apply(PGconn *conn, const char *dir, const char *name)
 	if (begin(conn) < 0)
 		return -1;
 	if (run_file(conn, dir, name) < 0 ||
-	    admin_command(conn, "INSERT INTO schema_migration (version) VALUES ($1)", 1, p) < 0) {
-		admin_command(conn, "ROLLBACK", 0, NULL);
+	    admin_do(conn, ADM_MIGRATE_RECORD, p) < 0) {
+		admin_do(conn, ADM_ROLLBACK, NULL);
 		return -1;
 	}
 	if (commit(conn) < 0)
@@ -219,7 +204,7 @@ static int apply_functions(PGconn *conn, const char *dir)
 		goto out;
 	for (size_t i = 0; i < l.n; i++)
 		if (run_file(conn, fdir, l.names[i]) < 0) {
-			admin_command(conn, "ROLLBACK", 0, NULL);
+			admin_do(conn, ADM_ROLLBACK, NULL);
 			goto out;
 		}
 	if (commit(conn) < 0)
@@ -239,8 +224,7 @@ int migrate(PGconn *conn, const char *dir)
 
 	if (file_list_read(&l, dir, 3) < 0)
 		return -1;
-	const char *lock[] = { MIGRATE_LOCK_KEY };
-	if (admin_command(conn, "SELECT pg_advisory_lock($1::bigint)", 1, lock) < 0)
+	if (admin_do(conn, ADM_MIGRATE_LOCK, NULL) < 0)
 		goto out;
 	for (size_t i = 0; i < l.n; i++) {
 		char version[256];
@@ -256,7 +240,7 @@ int migrate(PGconn *conn, const char *dir)
 		printf("schema is up to date (%zu migrations)\n", l.n);
 	rc = apply_functions(conn, dir);
 unlock:
-	admin_command(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, lock);
+	admin_do(conn, ADM_MIGRATE_UNLOCK, NULL);
 out:
 	file_list_free(&l);
 	return rc;
