@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 
 static volatile sig_atomic_t stop_requested;
 
@@ -68,13 +70,27 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	/* The supervisor forks us with these blocked; handlers are now in place. */
-	sigset_t stop_signals;
+	/*
+	 * SIGTERM and SIGINT stay blocked except inside pselect() below, which
+	 * unblocks them and waits for a connection in one step: a stop signal
+	 * is never lost between testing the flag and blocking in accept(), and
+	 * never interrupts a request's reads and writes (it waits until the
+	 * request is answered).  The listening socket is non-blocking, so a
+	 * worker that loses the race for a connection to another one comes
+	 * back to pselect() instead of sleeping in accept() with signals blocked.
+	 */
+	sigset_t stop_signals, waiting;
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGHUP);
-	sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+	sigprocmask(SIG_BLOCK, &stop_signals, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	int fl = fcntl(listen_fd, F_GETFL);
+	if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_error("cannot make the listening socket non-blocking: %s", strerror(errno));
+		return 1;
+	}
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("cannot initialise libfcgi");
@@ -91,8 +107,20 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	/* Connect now so the first request does not pay for it; failure is fine. */
 	db_ready(app.db);
 	while (!stop_requested) {
+		fd_set readable;
+
+		FD_ZERO(&readable);
+		FD_SET(listen_fd, &readable);
+		if (pselect(listen_fd + 1, &readable, NULL, NULL, NULL, &waiting) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("waiting for a connection failed: %s", strerror(errno));
+			status = 1;
+			break;
+		}
 		if (FCGX_Accept_r(&fr) < 0) {
-			if (stop_requested || errno == EINTR)
+			/* EAGAIN: another worker took the connection. */
+			if (stop_requested || errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
 			log_error("accept failed: %s", strerror(errno));
 			status = 1;
