@@ -167,7 +167,7 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 	signal(SIGPIPE, SIG_IGN);
 
 	handled_signals(&block);
-	/* Children inherit the block: a worker unblocks once its own handlers are in place. */
+	/* Children inherit the block: a worker takes them only inside its wait for a connection. */
 	sigprocmask(SIG_BLOCK, &block, &waiting);
 	sigdelset(&waiting, SIGTERM);
 	sigdelset(&waiting, SIGINT);

@@ -20,8 +20,6 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-	/* Makes a blocked FCGX_Accept_r return instead of retrying accept(). */
-	FCGX_ShutdownPending();
 }
 
 static const char *fcgx_param(void *ctx, const char *name)
@@ -62,7 +60,6 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	struct app app;
 	int status = 0;
 
-	/* No SA_RESTART: the signal must interrupt accept(). */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_stop;
 	sigemptyset(&sa.sa_mask);
@@ -92,7 +89,7 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 		return 1;
 	}
 
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		log_error("cannot initialise libfcgi");
 		return 1;
 	}
@@ -118,11 +115,12 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 			status = 1;
 			break;
 		}
-		if (FCGX_Accept_r(&fr) < 0) {
-			/* EAGAIN: another worker took the connection. */
-			if (stop_requested || errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			log_error("accept failed: %s", strerror(errno));
+		int accepted = FCGX_Accept_r(&fr);     /* 0, or -errno */
+
+		if (accepted == -EAGAIN || accepted == -EWOULDBLOCK)
+			continue;       /* another worker took the connection */
+		if (accepted < 0) {
+			log_error("accept failed: %s", strerror(-accepted));
 			status = 1;
 			break;
 		}
