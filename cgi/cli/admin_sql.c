@@ -7,7 +7,6 @@
 #include "crypto.h"
 
 #include <stdio.h>
-#include <string.h>
 
 /* What `imagereg check`, `credentials`, `docker-config` and `tls-cert` read of a registry. */
 #define REGISTRY_ROW "SELECT id, address, provider, enable_tls, tls_cert, access_key_sealed, secret_key_sealed," \
@@ -149,6 +148,8 @@ int admin_credentials(const struct seal_key *key, const PGresult *res, int i, ch
 	*secret = unseal(key, res, i, RR_SECRET_KEY_SEALED, "secret_key", &bad);
 	if (!bad)
 		return 0;
+	fprintf(stderr, "imagereg: registry %s: the stored credentials cannot be opened with key %s"
+		" (another key, or altered)\n", PQgetvalue(res, i, RR_ID), key->id);
 	/* Half a pair is worse than none: a wrong user name looks like a refusal. */
 	secret_free(*access);
 	secret_free(*secret);

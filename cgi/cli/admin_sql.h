@@ -24,7 +24,7 @@ enum admin_stmt {
 	ADM_SEALED_FOR_UPDATE,          /* rows with credentials, locked */
 	ADM_RESEAL,                     /* $1 id, $2 access_key_sealed, $3 secret_key_sealed */
 	ADM_CACHE_FLUSH,
-	ADM_MIGRATE_LOCK,               /* $1 the migrator's advisory lock key */
+	ADM_MIGRATE_LOCK,               /* the migrator's own advisory lock, for the session */
 	ADM_MIGRATE_UNLOCK,
 	ADM_MIGRATE_SEARCH_PATH,        /* "<schema>, pg_temp" for this transaction */
 	ADM_MIGRATE_HAS_TABLE,
@@ -74,7 +74,7 @@ PGresult *admin_registry(PGconn *conn, const char *id);
  * key: *access and *secret are the plaintexts (caller frees with secret_free),
  * NULL where none is stored.  Returns -1 when one is there but cannot be
  * opened (another key, or altered): both are then wiped, freed and NULL, and
- * the caller says what that means for its command.
+ * the message naming the registry and the key is printed.
  */
 int admin_credentials(const struct seal_key *key, const PGresult *res, int i, char **access, char **secret);
 

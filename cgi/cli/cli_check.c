@@ -150,8 +150,8 @@ static int check_rows(const PGresult *res, const struct seal_key *key, const str
 		j->row = i;
 		j->bad = admin_credentials(key, res, i, &j->access, &j->secret) < 0;
 		if (j->bad)
-			fprintf(stderr, "imagereg: registry %s: the stored credentials cannot be opened with key %s"
-				" (another key, or altered); checking without them\n", PQgetvalue(res, i, RR_ID), key->id);
+			fprintf(stderr, "imagereg: registry %s: checking it without credentials\n",
+				PQgetvalue(res, i, RR_ID));
 	}
 	pthread_mutex_init(&p.lock, NULL);
 	nthreads = p.limit < n ? p.limit : n;
