@@ -23,6 +23,23 @@
 /* Largest config.json merged into: Docker's are a few kilobytes. */
 #define CONFIG_MAX (1024 * 1024)
 
+/*
+ * The arguments of `docker-config` and `tls-cert`: an optional registry id
+ * and an optional `option VALUE`, in any order.  -1 for anything else.
+ */
+static int id_and_option(int argc, char **argv, const char *option, const char **id, const char **value)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], option) == 0 && i + 1 < argc)
+			*value = argv[++i];
+		else if (argv[i][0] != '-' && *id == NULL)
+			*id = argv[i];
+		else
+			return -1;
+	}
+	return 0;
+}
+
 /* host[:port] of an http(s) address (validated on the way in) into out. */
 static void address_host(const char *address, char *out, size_t size)
 {
@@ -158,15 +175,9 @@ int cmd_docker_config(PGconn *conn, const struct config *cfg, int argc, char **a
 	struct json_object *config = NULL, *auths;
 	int rc = 1, key_loaded = 0;
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
-			output = argv[++i];
-		else if (argv[i][0] != '-' && id == NULL)
-			id = argv[i];
-		else {
-			fprintf(stderr, "usage: imagereg docker-config [ID] [--output FILE]\n");
-			return 2;
-		}
+	if (id_and_option(argc, argv, "--output", &id, &output) < 0) {
+		fprintf(stderr, "usage: imagereg docker-config [ID] [--output FILE]\n");
+		return 2;
 	}
 	if (seal_key_load(cfg->key_file, &key, name, sizeof name) < 0) {
 		fprintf(stderr, "imagereg: %s\n", name);
@@ -176,11 +187,8 @@ int cmd_docker_config(PGconn *conn, const struct config *cfg, int argc, char **a
 	res = admin_registry(conn, id);
 	if (res == NULL)
 		goto out;
-	if (admin_credentials(&key, res, 0, &access, &secret) < 0) {
-		fprintf(stderr, "imagereg: the credentials of registry %s cannot be opened with key %s"
-			" (another key, or altered)\n", PQgetvalue(res, 0, RR_ID), key.id);
+	if (admin_credentials(&key, res, 0, &access, &secret) < 0)
 		goto out;
-	}
 	auths_key(res, name, sizeof name);
 	if (access == NULL || *access == '\0' || secret == NULL || *secret == '\0') {
 		fprintf(stderr, "imagereg: registry %s has no %s: a config.json entry would log in as nobody;"
@@ -241,15 +249,9 @@ int cmd_tls_cert(PGconn *conn, const struct config *cfg, int argc, char **argv)
 	int rc = 1;
 
 	(void)cfg;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--certs-dir") == 0 && i + 1 < argc)
-			dir = argv[++i];
-		else if (argv[i][0] != '-' && id == NULL)
-			id = argv[i];
-		else {
-			fprintf(stderr, "usage: imagereg tls-cert [ID] [--certs-dir DIR]\n");
-			return 2;
-		}
+	if (id_and_option(argc, argv, "--certs-dir", &id, &dir) < 0) {
+		fprintf(stderr, "usage: imagereg tls-cert [ID] [--certs-dir DIR]\n");
+		return 2;
 	}
 	res = admin_registry(conn, id);
 	if (res == NULL)
