@@ -11,7 +11,7 @@
 # The end-to-end modules are shared among E2E_SHARDS runners (default 3), each
 # on a stack of its own (tests/e2e/run.py, E2E_CLAIMS), plain and ASan alike.
 #
-# Suites (default: e2e asan fuzz faults ops bench sql registry console unit deploy,
+# Suites (default: e2e asan faults ops fuzz bench sql registry console unit deploy,
 # the longest first):
 #   unit      C unit tests (tests/unit, built in the tree)
 #   sql       constraint and trigger tests (tests/sql)
