@@ -435,6 +435,12 @@ def remove(registry_id, what):
     assert resp.status == 200, f"{what}: cleanup DELETE {registry_id} answered {resp.status}: {short(resp.raw)}"
 
 
+def pieces_of(request, ids):
+    """A row's request as the list of pieces exchange() sends."""
+    pieces = request(ids) if callable(request) else request
+    return [pieces] if isinstance(pieces, bytes) else pieces
+
+
 def stall_answer(name, ids):
     """The answer to STALL row `name`; the first call sends every STALL row at once, each on its own socket.
     A stalled request is refused or dropped by nginx, so the others in flight change nothing a row checks."""
@@ -442,17 +448,14 @@ def stall_answer(name, ids):
         stall_rows = [(n, req) for n, req, _, kind in rows() if kind == STALL]
         pool = ThreadPoolExecutor(max_workers=len(stall_rows))
         for n, req in stall_rows:
-            pieces = req(ids) if callable(req) else req
-            pieces = [pieces] if isinstance(pieces, bytes) else pieces
-            _stalls[n] = pool.submit(exchange, pieces, timeout=STALL_TIMEOUT)
+            _stalls[n] = pool.submit(exchange, pieces_of(req, ids), timeout=STALL_TIMEOUT)
         pool.shutdown(wait=False)
     return _stalls[name].result()
 
 
 def run_row(name, request, expect, kind):
     ids, before = baseline()
-    pieces = request(ids) if callable(request) else request
-    pieces = [pieces] if isinstance(pieces, bytes) else pieces
+    pieces = pieces_of(request, ids)
     what = f"{name}: {request_line(pieces)}"
     expected = {expect} if isinstance(expect, int) else set(expect)
     resp = stall_answer(name, ids) if kind == STALL else exchange(pieces, timeout=TIMEOUT)
