@@ -369,10 +369,13 @@ int main(int argc, char **argv)
 	if (config_load_admin(&cfg) < 0)
 		return 2;
 	conn = connect_db(&cfg);
-	if (conn == NULL)
+	if (conn == NULL) {
+		config_free(&cfg);
 		return 1;
+	}
 	rc = cmd->run(conn, &cfg, argc - 2, argv + 2);
 	PQfinish(conn);
 	tell_responders(&cfg, cmd->stales);
+	config_free(&cfg);
 	return rc;
 }
