@@ -85,23 +85,13 @@ for spec in "${specs[@]}"; do
 	chmod 0755 "$dir"
 	current_dir=$dir
 	echo "=== $name"
-	python3 -u "tests/faults/$script" "$dir" >"$dir/test.out" 2>&1 &
+	# Bounded by timeout(1): SIGTERM at the limit, SIGKILL after the grace period (one process, not a sleep loop).
+	timeout -k "$GRACE" "$limit" python3 -u "tests/faults/$script" "$dir" >"$dir/test.out" 2>&1 &
 	current_pid=$!
-	elapsed=0 timed_out=''
-	# Bounded wait: SIGTERM at the limit, SIGKILL after the grace period.
-	while kill -0 "$current_pid" 2>/dev/null; do
-		if [ "$elapsed" -ge $((limit * 10)) ] && [ -z "$timed_out" ]; then
-			timed_out=1
-			kill -TERM "$current_pid" 2>/dev/null
-		elif [ "$elapsed" -ge $(((limit + GRACE) * 10)) ]; then
-			kill -KILL "$current_pid" 2>/dev/null
-			break
-		fi
-		sleep 0.1
-		elapsed=$((elapsed + 1))
-	done
+	timed_out=''
 	wait "$current_pid" 2>/dev/null
 	rc=$?
+	case $rc in 124 | 137) timed_out=1 ;; esac
 	current_pid=''
 	cleanup_dir "$dir"
 	current_dir=''
