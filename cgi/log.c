@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,24 @@ static const char *const level_names[LOG__MAX] = {
 };
 
 static enum log_level min_level = LOG_INFO;
+/* getpid() is a system call (glibc caches it no more): asked once per process, forgotten in a forked child. */
+static pid_t log_pid;
+
+static void log_forget_pid(void)
+{
+	log_pid = 0;
+}
+
+static pid_t current_pid(void)
+{
+	static int registered;
+
+	if (!registered)
+		registered = pthread_atfork(NULL, NULL, log_forget_pid) == 0;
+	if (log_pid == 0)
+		log_pid = getpid();
+	return log_pid;
+}
 static int to_syslog;
 static char log_path[4096];     /* the log_file being written, "" for stderr or syslog */
 
@@ -51,7 +70,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
 	n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %s imagereg[%ld]: ",
-		      ts.tv_nsec / 1000000, level_names[level], (long)getpid());
+		      ts.tv_nsec / 1000000, level_names[level], (long)current_pid());
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
