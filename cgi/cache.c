@@ -28,6 +28,7 @@ struct token_slot {
 struct cache {
 	struct db *db;
 	struct generation *gen;
+	int cluster;                    /* coherence = cluster: confirm with PostgreSQL before every answer */
 	int64_t max_age_us;             /* cache_max_age: the bound for writes nobody told us about */
 	int64_t registries_loaded_us;   /* when the list was read */
 	uint64_t seen[GEN__MAX];        /* the shared counters as cache_sync read them */
@@ -39,13 +40,14 @@ struct cache {
 };
 
 
-struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s)
+struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s, int cluster)
 {
 	struct cache *c = calloc(1, sizeof *c);
 
 	if (c != NULL) {
 		c->db = db;
 		c->gen = gen;
+		c->cluster = cluster;
 		c->max_age_us = (int64_t)(max_age_s > 0 ? max_age_s : 30) * 1000000;
 		if (c->max_age_us > TOKEN_RECHECK_US)
 			c->max_age_us = TOKEN_RECHECK_US;
@@ -87,7 +89,7 @@ int cache_sync(struct cache *c)
 {
 	unsigned changed;
 
-	if (db_ready(c->db) < 0) {
+	if ((c->cluster ? db_confirm(c->db) : db_ready(c->db)) < 0) {
 		forget_registries(c);
 		forget_tokens(c);
 		return -1;

@@ -50,8 +50,11 @@ struct cache;
  * request.  max_age_s (cache_max_age) bounds how long the list and a token
  * verdict are used without asking PostgreSQL, for writes that sent no
  * notification; token verdicts are re-checked at least once a minute.
+ * cluster (coherence = cluster) makes cache_sync confirm with PostgreSQL,
+ * one round trip, that it has every notification of the changes committed
+ * before the request: exact across hosts.
  */
-struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s);
+struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s, int cluster);
 void cache_free(struct cache *c);
 
 /*

@@ -64,6 +64,8 @@ static const struct setting {
 	  "where log lines go: empty for stderr, an absolute path (reopened on SIGHUP and SIGUSR1), or syslog" },
 	{ "check_concurrency", "IMAGEREG_CHECK_CONCURRENCY", SETTING_INT, offsetof(struct config, check_concurrency), "0", 0, 256, NULL,
 	  "outbound registry operations (checks, browsing) at once on this host, workers and CLI together; 0: a quarter of the workers, at least 1" },
+	{ "coherence", "IMAGEREG_COHERENCE", SETTING_ENUM, offsetof(struct config, coherence), "host", 0, 0, "host cluster",
+	  "host: reads exact for writes through this host and NOTIFY for the rest; cluster: every read first confirms with PostgreSQL that it saw every earlier commit (exact across hosts)" },
 	{ "generation_file", "IMAGEREG_GENERATION_FILE", SETTING_STRING, offsetof(struct config, generation_file), "/run/imagereg/generation", 0, 0, NULL,
 	  "file of change counters shared by the workers and the CLI on this host, also holding the check_concurrency slots; empty or unusable: no cache between requests, and no registry checks" },
 };

@@ -33,6 +33,7 @@ struct config {
 	int socket_mode;            /* socket_mode, IMAGEREG_SOCKET_MODE: octal in the file */
 	const char *log_file;       /* log_file, IMAGEREG_LOG_FILE: "", a path or "syslog" */
 	int check_concurrency;      /* check_concurrency, IMAGEREG_CHECK_CONCURRENCY: 0 = a quarter of the workers */
+	const char *coherence;      /* coherence, IMAGEREG_COHERENCE: "host" or "cluster" */
 	const char *generation_file; /* generation_file, IMAGEREG_GENERATION_FILE: shared change counters */
 
 	/* Derived once by config_load from the settings above: no layer parses them again. */

@@ -266,6 +266,28 @@ int db_ready(struct db *db)
 	return 0;
 }
 
+int db_confirm(struct db *db)
+{
+	PGresult *res;
+	int ok;
+
+	if (db->conn == NULL)
+		return db_connect(db);
+	/*
+	 * An empty query: the smallest message PostgreSQL answers (one
+	 * EmptyQueryResponse and ReadyForQuery).  The backend sends the
+	 * notifications of every transaction that committed before it read the
+	 * query ahead of ReadyForQuery, and PQexec queues them for PQnotifies.
+	 */
+	res = PQexec(db->conn, "");
+	ok = PQresultStatus(res) == PGRES_EMPTY_QUERY && PQstatus(db->conn) == CONNECTION_OK;
+	PQclear(res);
+	if (ok)
+		return 0;
+	mark_down(db, "connection lost");
+	return db_connect(db);
+}
+
 static int sqlstate_is(const PGresult *res, const char *code)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);

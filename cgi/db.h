@@ -58,6 +58,15 @@ void db_free(struct db *db);
 int db_ready(struct db *db);
 
 /*
+ * coherence = cluster: one round trip on the LISTENing connection (instead
+ * of db_ready's non-blocking read), after which db_changes knows of every
+ * change committed before this call, on any host.  Reconnects when the
+ * connection is gone (db_changes then says everything changed).  Returns 0,
+ * or -1 when the database is unreachable.
+ */
+int db_confirm(struct db *db);
+
+/*
  * What changed in the cached tables since the last call: the notifications
  * that have arrived on the connection (db_ready reads the socket without
  * blocking), and everything when the connection is new or was lost.

@@ -48,7 +48,8 @@ static struct app app_new(const struct serve_options *opts, struct generation *g
 			   .check_concurrency = outbound_limit(opts->cfg->check_concurrency, opts->workers) };
 
 	app.db = db_new(opts->cfg);
-	app.cache = app.db ? cache_new(app.db, gen, opts->cfg->cache_max_age_s) : NULL;
+	app.cache = app.db ? cache_new(app.db, gen, opts->cfg->cache_max_age_s,
+					 strcmp(opts->cfg->coherence, "cluster") == 0) : NULL;
 	return app;
 }
 

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Modules that take ten seconds or more (about 15-30 s each on 2 cores): offered first to parallel runners.
 SLOW_MODULES = ("t_load", "t_hostile", "t_validation", "t_outbound", "t_registry_check", "t_browse",
-                "t_check_hints", "t_cache")
+                "t_check_hints", "t_cache", "t_two_hosts")
 
 
 def discover_modules():
