@@ -78,6 +78,7 @@ struct db {
 	const struct config *cfg;       /* borrowed: the worker's settings */
 	int was_down;           /* log the up/down transitions once, not per request */
 	unsigned changes;       /* DB_CHANGED_* seen since db_changes last ran */
+	int idle_read;          /* the caller found the socket empty since the last command: skip the poll */
 };
 
 /* The channel sql/003's triggers notify; the payload names the table. */
@@ -256,11 +257,30 @@ unsigned db_changes(struct db *db)
 	return changes;
 }
 
+int db_idle_socket(const struct db *db)
+{
+	return db->conn != NULL ? PQsocket(db->conn) : -1;
+}
+
+int db_idle_read(struct db *db, int readable)
+{
+	db->idle_read = 0;
+	if (db->conn == NULL)
+		return 0;
+	if (readable && drain_idle(db->conn) < 0) {
+		mark_down(db, "connection lost");
+		return -1;
+	}
+	db->idle_read = !readable;
+	return 0;
+}
+
 int db_ready(struct db *db)
 {
 	/* Find a dead connection before a write goes into it, not after. */
-	if (db->conn != NULL && drain_idle(db->conn) < 0)
+	if (db->conn != NULL && !db->idle_read && drain_idle(db->conn) < 0)
 		mark_down(db, "connection lost");
+	db->idle_read = 0;
 	if (db->conn == NULL)
 		return db_connect(db);
 	return 0;

@@ -58,6 +58,18 @@ void db_free(struct db *db);
 int db_ready(struct db *db);
 
 /*
+ * The worker's idle wait watches the connection's socket beside the listening
+ * one, so that the request need not poll it again: db_idle_socket is the fd
+ * to watch (-1 while there is no connection); db_idle_read tells what the
+ * wait saw.  readable: what waits is read now (notifications, or the EOF of
+ * a server that went away); not readable: the next db_ready skips its own
+ * non-blocking poll, one system call less per request.  -1 when the
+ * connection was found broken.
+ */
+int db_idle_socket(const struct db *db);
+int db_idle_read(struct db *db, int readable);
+
+/*
  * coherence = cluster: one round trip on the LISTENing connection (instead
  * of db_ready's non-blocking read), after which db_changes knows of every
  * change committed before this call, on any host.  Reconnects when the

@@ -106,16 +106,24 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	db_ready(app.db);
 	while (!stop_requested) {
 		fd_set readable;
+		int db_fd = db_idle_socket(app.db);
 
 		FD_ZERO(&readable);
 		FD_SET(listen_fd, &readable);
-		if (pselect(listen_fd + 1, &readable, NULL, NULL, NULL, &waiting) < 0) {
+		if (db_fd >= 0 && db_fd < FD_SETSIZE)
+			FD_SET(db_fd, &readable);
+		if (pselect((db_fd > listen_fd ? db_fd : listen_fd) + 1, &readable, NULL, NULL, NULL, &waiting) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("waiting for a connection failed: %s", strerror(errno));
 			status = 1;
 			break;
 		}
+		/* Notifications that came while idle are taken now; none: the request need not look again. */
+		if (db_fd >= 0 && db_fd < FD_SETSIZE)
+			db_idle_read(app.db, FD_ISSET(db_fd, &readable));
+		if (!FD_ISSET(listen_fd, &readable))
+			continue;
 		int accepted = FCGX_Accept_r(&fr);     /* 0, or -errno */
 
 		if (accepted == -EAGAIN || accepted == -EWOULDBLOCK)
