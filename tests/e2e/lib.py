@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 from collections import namedtuple
 
@@ -173,6 +174,20 @@ def psql(sql, *params, database=None):
     database: connect to this database instead of $PGDATABASE (for statements about the test database itself).
     """
     return pgwire.run(sql, *params, database=database)
+
+
+# How long the tests that repeat rounds under load may run: LOAD_SECONDS (default 30; tests/run.sh: 10, 3 under
+# ASan) scales them all, so that make test stays bounded whatever the machine's load, and a long run proves more.
+LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
+
+
+def rounds_within(limit, seconds):
+    """Round numbers 0, 1, ... below limit, for as long as seconds have not passed since the first."""
+    deadline = time.monotonic() + seconds
+    for i in range(limit):
+        if i > 0 and time.monotonic() >= deadline:
+            return
+        yield i
 
 
 def responder_env():

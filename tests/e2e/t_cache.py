@@ -11,10 +11,12 @@ import signal
 import time
 from datetime import datetime
 
-from lib import COLLECTION, create, item_path, psql, request, reset
+from lib import LOAD_SECONDS, COLLECTION, create, item_path, psql, request, reset, rounds_within
 from seclib import bearer, cli_ok, rand_hex
 
-ROUNDS = 1500
+ROUNDS = 1500           # at most; and at most ROUND_SECONDS, with at least MIN_ROUNDS done
+ROUND_SECONDS = 6 * LOAD_SECONDS
+MIN_ROUNDS = int(20 * LOAD_SECONDS)
 # The responder's cache_max_age (tests/run.sh sets it): each worker reads again once per period regardless.
 CACHE_MAX_AGE_S = int(os.environ.get("IMAGEREG_CACHE_MAX_AGE", "30"))
 LOG_LINE = re.compile(r" imagereg\[(\d+)\]: (GET|PUT|POST|DELETE) (\S+) (\d{3}) ")
@@ -76,11 +78,14 @@ def notify_triggers(enabled):
          f" ALTER TABLE api_token {verb} TRIGGER api_token_notify_change;")
 
 
-def read_your_writes(rounds):
+def read_your_writes(limit, seconds):
+    """Up to limit rounds of PUT one / GET one / GET list within seconds; at least MIN_ROUNDS (or limit)."""
     reset()
     first, second = create(namespace="ryw-a"), create(namespace="ryw-b")
     start = log_size()
-    for i in range(rounds):
+    rounds = 0
+    for i in rounds_within(limit, seconds):
+        rounds = i + 1
         target, other = (first, second) if i % 2 == 0 else (second, first)
         namespace = f"ryw-{i}"
         resp = request("PUT", item_path(target), {"address": "https://ryw.example.com", "provider": "native",
@@ -93,6 +98,7 @@ def read_your_writes(rounds):
         assert listed[target]["namespace"] == namespace, f"round {i}: the list still shows an old namespace"
         assert listed[target]["is_default"] and not listed[other]["is_default"], \
             f"round {i}: the list shows the default before the PUT"
+    assert rounds >= min(limit, MIN_ROUNDS), f"only {rounds} rounds in {seconds:.0f} s"
     served = served_since(start)
     writes = [pid for pid, method, _, _ in served if method == "PUT"]
     reads = [pid for pid, method, _, _ in served if method == "GET"]
@@ -105,14 +111,14 @@ def read_your_writes(rounds):
 
 
 def test_every_write_is_read_back_by_whichever_worker_answers():
-    read_your_writes(ROUNDS)
+    read_your_writes(ROUNDS, ROUND_SECONDS)
 
 
 def test_the_shared_counters_alone_keep_every_worker_fresh():
     """NOTIFY off: what a worker here wrote must still be read back by every other at once."""
     notify_triggers(False)
     try:
-        read_your_writes(ROUNDS // 3)
+        read_your_writes(ROUNDS // 3, ROUND_SECONDS / 2)
         revoke_rounds(3)
     finally:
         notify_triggers(True)

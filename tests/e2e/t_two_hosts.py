@@ -17,13 +17,12 @@ import tempfile
 import threading
 import time
 
-from lib import COLLECTION, body, item_path, reset
+from lib import LOAD_SECONDS, COLLECTION, body, item_path, reset, rounds_within
 from seclib import cli_ok, rand_hex
 
 ROUNDS = 2000           # cluster mode; host mode runs a quarter (its stale reads are counted, not failed on)
-# A bound in time, whatever the machine's load: LOAD_SECONDS (tests/run.sh: 10, 3 under ASan) scales it, as t_load.
-ROUND_SECONDS = 6 * int(os.environ.get("LOAD_SECONDS", "30"))
-MIN_ROUNDS = 40 * int(os.environ.get("LOAD_SECONDS", "30"))    # fewer rounds than this in cluster mode prove too little
+ROUND_SECONDS = 6 * LOAD_SECONDS        # per mode at most (lib.LOAD_SECONDS)
+MIN_ROUNDS = int(40 * LOAD_SECONDS)     # fewer rounds than this in cluster mode prove too little
 BACKGROUND_PAUSE = 0.002   # between two background reads: both hosts stay busy without taking both cores
 REVOKE_ROUNDS = 20
 
@@ -124,11 +123,11 @@ def background_reads(hosts, stop):
             stop.wait(BACKGROUND_PAUSE)
 
 
-def alternate(hosts, limit):
-    """Write on one host, read on the other, both ways; returns (rounds, stale reads, first stale)."""
+def alternate(hosts, limit, seconds):
+    """Write on one host, read on the other, both ways, up to limit rounds within seconds; returns (rounds, stale
+    reads, first stale)."""
     stale, first, rounds = 0, None, 0
-    deadline = time.monotonic() + ROUND_SECONDS
-    while rounds < limit and time.monotonic() < deadline:
+    for _ in rounds_within(limit, seconds):
         writer, reader = (hosts[0], hosts[1]) if rounds % 2 == 0 else (hosts[1], hosts[0])
         status, raw = fcgi(writer.sock, "POST", COLLECTION, body(namespace=f"two-{rounds}"))
         assert status == 200, f"round {rounds}: POST answered {status}: {raw[:200]}"
@@ -173,7 +172,8 @@ def run_mode(coherence):
         try:
             for t in load:
                 t.start()
-            rounds, stale, first = alternate(hosts, ROUNDS if coherence == "cluster" else ROUNDS // 4)
+            rounds, stale, first = (alternate(hosts, ROUNDS, ROUND_SECONDS) if coherence == "cluster"
+                                     else alternate(hosts, ROUNDS // 4, ROUND_SECONDS / 3))
             revoked_accepted = revocations(hosts, REVOKE_ROUNDS)
         finally:
             stop.set()
