@@ -146,7 +146,8 @@ def test_cli_checks_run_in_parallel_within_the_bound():
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert proc.returncode == 1 and [line["registry_id"] for line in lines] == ids, (proc.returncode, lines)
     assert all(line["error_kind"] == "timeout" for line in lines), lines
-    assert elapsed < 2.5, f"4 checks of 1 s with a bound of 4 took {elapsed:.1f} s: not in parallel"
+    # One after another they take at least 4 s; at once about 1 s, plus the CLI's start on a loaded machine.
+    assert elapsed < 3.5, f"4 checks of 1 s with a bound of 4 took {elapsed:.1f} s: not in parallel"
 
 
 def test_cli_check_shares_the_hosts_bound_with_the_responder():

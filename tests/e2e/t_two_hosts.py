@@ -24,7 +24,7 @@ ROUNDS = 2000           # cluster mode; host mode runs a quarter (its stale read
 ROUND_SECONDS = 6 * LOAD_SECONDS        # per mode at most (lib.LOAD_SECONDS)
 MIN_ROUNDS = int(40 * LOAD_SECONDS)     # fewer rounds than this in cluster mode prove too little
 BACKGROUND_PAUSE = 0.002   # between two background reads: both hosts stay busy without taking both cores
-REVOKE_ROUNDS = 20
+REVOKE_ROUNDS = 10
 
 
 # --- a minimal FastCGI client (one request per connection, like nginx without keepalive) -------------------------
@@ -173,7 +173,7 @@ def run_mode(coherence):
             for t in load:
                 t.start()
             rounds, stale, first = (alternate(hosts, ROUNDS, ROUND_SECONDS) if coherence == "cluster"
-                                     else alternate(hosts, ROUNDS // 4, ROUND_SECONDS / 3))
+                                     else alternate(hosts, ROUNDS // 4, ROUND_SECONDS / 6))
             revoked_accepted = revocations(hosts, REVOKE_ROUNDS)
         finally:
             stop.set()
