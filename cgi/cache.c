@@ -6,6 +6,9 @@
 #include "log.h"
 
 #include <json-c/json.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +37,9 @@ struct cache {
 	uint64_t seen[GEN__MAX];        /* the shared counters as cache_sync read them */
 	int registries_loaded;
 	uint64_t registries_gen;        /* counter value the registries were loaded under */
+	uint64_t rows_gen;              /* GEN_REGISTRY_ROWS as the last cache_sync took it in */
 	struct registry_set set;
+	struct db_ids pending;          /* rows changed since the set was read or refreshed */
 	uint64_t tokens_gen;            /* counter value the token verdicts date from */
 	struct token_slot tokens[TOKEN_SLOTS];
 };
@@ -55,19 +60,30 @@ struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s, in
 	return c;
 }
 
+/* A set this large, once freed, leaves memory worth giving back to the system. */
+#define TRIM_ITEMS 256
+
 static void set_clear(struct registry_set *set)
 {
+	size_t n = set->n;
+
 	for (size_t i = 0; i < set->n; i++)
 		json_object_put(set->items[i].obj);
 	free(set->items);
 	free(set->list_json);
 	memset(set, 0, sizeof *set);
+#ifdef __GLIBC__
+	/* free() keeps the heap's top; after a bulk load is gone, shrink back. */
+	if (n >= TRIM_ITEMS)
+		malloc_trim(0);
+#endif
 }
 
 static void forget_registries(struct cache *c)
 {
 	set_clear(&c->set);
 	c->registries_loaded = 0;
+	c->pending.n = 0;
 }
 
 static void forget_tokens(struct cache *c)
@@ -89,25 +105,50 @@ int cache_sync(struct cache *c)
 {
 	unsigned changed;
 
+	/*
+	 * The counters first: every write they count committed before the round
+	 * trip or the read below, so its notification is among what we take
+	 * then, and a load after this sees it.
+	 */
+	for (int k = 0; k < GEN__MAX; k++)
+		c->seen[k] = generation_get(c->gen, k);
 	if ((c->cluster ? db_confirm(c->db) : db_ready(c->db)) < 0) {
 		forget_registries(c);
 		forget_tokens(c);
 		return -1;
 	}
-	changed = db_changes(c->db);
-	/* Read after the notifications: a load below sees at least these counts. */
-	for (int k = 0; k < GEN__MAX; k++)
-		c->seen[k] = generation_get(c->gen, k);
+	changed = db_changes(c->db, &c->pending);
 	/* Without shared counters another worker's write could be missed. */
 	if (c->gen == NULL)
 		changed = DB_CHANGED_ALL;
 	/*
-	 * A write that fired no trigger (session_replication_role = replica,
-	 * disabled triggers, a restore) sends no notification: age is the bound.
+	 * GEN_REGISTRY_ROWS moved: a worker here wrote rows, saw PostgreSQL send
+	 * its own notification naming them (cache_written), then moved the
+	 * counter.  That notification reaches this session within one round
+	 * trip, and those rows are all there is to read again.  (The cluster
+	 * mode's round trip above came after the counter was read: done.)
+	 */
+	if (c->registries_loaded && c->seen[GEN_REGISTRY_ROWS] != c->rows_gen &&
+	    !(changed & DB_CHANGED_REGISTRY) && !c->cluster) {
+		if (db_confirm(c->db) < 0) {
+			forget_registries(c);
+			forget_tokens(c);
+			return -1;
+		}
+		changed |= db_changes(c->db, &c->pending);
+	}
+	c->rows_gen = c->seen[GEN_REGISTRY_ROWS];
+	/*
+	 * GEN_REGISTRY moved: a write here that nobody was told the rows of
+	 * (triggers off, too many rows, the CLI).  A write that fired no trigger
+	 * anywhere (session_replication_role = replica, disabled triggers, a
+	 * restore) sends no notification at all: age is the bound.
 	 */
 	if ((changed & DB_CHANGED_REGISTRY) || c->seen[GEN_REGISTRY] != c->registries_gen ||
 	    (c->registries_loaded && clock_us() - c->registries_loaded_us > c->max_age_us))
 		forget_registries(c);
+	if (!c->registries_loaded)
+		c->pending.n = 0;                        /* the next load reads them anyway */
 	if ((changed & DB_CHANGED_TOKENS) || c->seen[GEN_TOKENS] != c->tokens_gen)
 		forget_tokens(c);
 	return 0;
@@ -147,46 +188,179 @@ static const char *field_string(struct json_object *obj, const char *name)
 	return s != NULL ? s : "";
 }
 
-/* Builds set from the list query's rows; 0, or -1 when out of memory. */
-static int set_build(struct registry_set *set, const PGresult *res)
+/* Fills item from row i of a registry statement's result; 0, or -1 when out of memory. */
+static int item_fill(struct cached_registry *item, const PGresult *res, int i)
 {
-	size_t n = (size_t)PQntuples(res), total = 2;
-	char *p;
-
-	set->items = calloc(n ? n : 1, sizeof *set->items);
-	if (set->items == NULL)
+	item->obj = registry_json(res, i);
+	item->json = json_object_to_json_string_length(item->obj,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &item->json_len);
+	if (item->json == NULL)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct cached_registry *item = &set->items[i];
+	snprintf(item->id, sizeof item->id, "%s", PQgetvalue(res, i, REG_ID));
+	snprintf(item->version, sizeof item->version, "%s", PQgetvalue(res, i, REG_VERSION));
+	item->created_us = strtoll(PQgetvalue(res, i, REG_CREATED_US), NULL, 10);
+	item->address = field_string(item->obj, "address");
+	item->provider = field_string(item->obj, "provider");
+	item->namespace = field_string(item->obj, "namespace");
+	item->is_default = PQgetvalue(res, i, REG_IS_DEFAULT)[0] == 't';
+	return 0;
+}
 
-		item->obj = registry_json(res, (int)i);
-		set->n = i + 1;
-		item->json = json_object_to_json_string_length(item->obj,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &item->json_len);
-		if (item->json == NULL)
-			return -1;
-		snprintf(item->id, sizeof item->id, "%s", PQgetvalue(res, (int)i, REG_ID));
-		snprintf(item->version, sizeof item->version, "%s", PQgetvalue(res, (int)i, REG_VERSION));
-		item->address = field_string(item->obj, "address");
-		item->provider = field_string(item->obj, "provider");
-		item->namespace = field_string(item->obj, "namespace");
-		item->is_default = PQgetvalue(res, (int)i, REG_IS_DEFAULT)[0] == 't';
-		total += item->json_len + 1;
-	}
-	/* The list answer, byte for byte what serializing the array would give. */
-	p = set->list_json = malloc(total);
-	if (p == NULL)
+/* The list answer from the items' JSON, byte for byte what serializing the array would give; 0 or -1. */
+static int set_render(struct registry_set *set)
+{
+	size_t total = 2;
+	char *p, *json;
+
+	for (size_t i = 0; i < set->n; i++)
+		total += set->items[i].json_len + 1;
+	p = json = malloc(total);
+	if (json == NULL)
 		return -1;
 	*p++ = '[';
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < set->n; i++) {
 		if (i > 0)
 			*p++ = ',';
 		memcpy(p, set->items[i].json, set->items[i].json_len);
 		p += set->items[i].json_len;
 	}
 	*p++ = ']';
-	set->list_len = (size_t)(p - set->list_json);
+	free(set->list_json);
+	set->list_json = json;
+	set->list_len = (size_t)(p - json);
 	return 0;
+}
+
+/* Builds set from the list query's rows; 0, or -1 when out of memory. */
+static int set_build(struct registry_set *set, const PGresult *res)
+{
+	size_t n = (size_t)PQntuples(res);
+
+	set->items = calloc(n ? n : 1, sizeof *set->items);
+	if (set->items == NULL)
+		return -1;
+	set->cap = n ? n : 1;
+	for (size_t i = 0; i < n; i++) {
+		set->n = i + 1;
+		if (item_fill(&set->items[i], res, (int)i) < 0)
+			return -1;
+	}
+	return set_render(set);
+}
+
+/* The list's order: oldest first, then by id (ORDER BY created_at, id). */
+static int item_order(const void *a, const void *b)
+{
+	const struct cached_registry *x = a, *y = b;
+
+	if (x->created_us != y->created_us)
+		return x->created_us < y->created_us ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static ptrdiff_t item_index(const struct registry_set *set, const char *id)
+{
+	const struct cached_registry *item = registry_find(set, id);
+
+	return item != NULL ? item - set->items : -1;
+}
+
+/*
+ * Applies the rows read again for the ids of pending: changed rows replace
+ * theirs, new ones join in list order, ids without a row are dropped.  Then
+ * the list is rendered again from the items' JSON.  0, or -1 when out of
+ * memory (the set must then be read again whole).
+ */
+static int set_apply(struct registry_set *set, const PGresult *res, const struct db_ids *pending)
+{
+	size_t rows = (size_t)PQntuples(res);
+	int added = 0;
+
+	for (size_t r = 0; r < rows; r++) {
+		ptrdiff_t at = item_index(set, PQgetvalue(res, (int)r, REG_ID));
+		struct cached_registry fresh;
+
+		memset(&fresh, 0, sizeof fresh);
+		if (item_fill(&fresh, res, (int)r) < 0) {
+			json_object_put(fresh.obj);
+			return -1;
+		}
+		if (at >= 0) {
+			json_object_put(set->items[at].obj);
+			set->items[at] = fresh;
+			continue;
+		}
+		if (set->n == set->cap) {
+			size_t cap = set->cap * 2 + 16;
+			struct cached_registry *items = realloc(set->items, cap * sizeof *items);
+
+			if (items == NULL) {
+				json_object_put(fresh.obj);
+				return -1;
+			}
+			set->items = items;
+			set->cap = cap;
+		}
+		set->items[set->n++] = fresh;
+		added = 1;
+	}
+	/* An id that was named but has no row any more was deleted. */
+	for (size_t k = 0; k < pending->n; k++) {
+		ptrdiff_t at = item_index(set, pending->id[k]);
+		int found = 0;
+
+		for (size_t r = 0; r < rows && !found; r++)
+			found = strcmp(PQgetvalue(res, (int)r, REG_ID), pending->id[k]) == 0;
+		if (at < 0 || found)
+			continue;
+		json_object_put(set->items[at].obj);
+		memmove(&set->items[at], &set->items[at + 1], (set->n - (size_t)at - 1) * sizeof *set->items);
+		set->n--;
+	}
+	/* Shrink after a bulk delete, so that memory comes back. */
+	if (set->cap > 64 && set->n < set->cap / 4) {
+		struct cached_registry *items = realloc(set->items, (set->n + 16) * sizeof *items);
+
+		if (items != NULL) {
+			set->items = items;
+			set->cap = set->n + 16;
+		}
+	}
+	if (added)
+		qsort(set->items, set->n, sizeof *set->items, item_order);
+	return set_render(set);
+}
+
+/*
+ * Reads again the rows named in c->pending and applies them to the loaded
+ * set.  Returns 0, or -1 when that failed (the caller reads everything).
+ */
+static int cache_refresh(struct cache *c)
+{
+	/* "{id,id,...}": ids are 24 hex digits, nothing to quote. */
+	char *array = malloc(c->pending.n * (REGISTRY_ID_LEN + 1) + 3), *p = array;
+	const char *params[1] = { array };
+	PGresult *res;
+	int status = -1;
+
+	if (array == NULL)
+		return -1;
+	*p++ = '{';
+	for (size_t k = 0; k < c->pending.n; k++) {
+		if (k > 0)
+			*p++ = ',';
+		memcpy(p, c->pending.id[k], REGISTRY_ID_LEN);
+		p += REGISTRY_ID_LEN;
+	}
+	*p++ = '}';
+	*p = '\0';
+	res = db_exec(c->db, STMT_REGISTRY_ROWS, params);
+	if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && set_apply(&c->set, res, &c->pending) == 0)
+		status = 0;
+	PQclear(res);
+	free(array);
+	c->pending.n = 0;
+	return status;
 }
 
 int cache_registries(struct cache *c, const struct registry_set **set, char *msg, size_t msgsize)
@@ -195,6 +369,8 @@ int cache_registries(struct cache *c, const struct registry_set **set, char *msg
 	int status = 200;
 
 	*set = &c->set;
+	if (c->registries_loaded && c->pending.n > 0 && cache_refresh(c) < 0)
+		forget_registries(c);
 	if (c->registries_loaded)
 		return 200;
 	res = db_exec(c->db, STMT_REGISTRY_LIST, NULL);
@@ -259,5 +435,12 @@ enum token_verdict cache_token(struct cache *c, const char *hash_bytea, char *na
 
 void cache_written(struct cache *c, enum generation_kind kind)
 {
+	/*
+	 * Our own notification came back before the write's result: the other
+	 * workers will have it after one round trip, and re-read those rows only.
+	 * None (triggers off, too many rows): they read the whole table.
+	 */
+	if (kind == GEN_REGISTRY && db_wrote_rows_notified(c->db, &c->pending))
+		kind = GEN_REGISTRY_ROWS;
 	generation_bump(c->gen, kind);
 }

@@ -25,6 +25,7 @@ struct json_object;
 struct cached_registry {
 	char id[REGISTRY_ID_LEN + 1];
 	char version[21];               /* row version in decimal: the ETag is "<version>" */
+	long long created_us;           /* the list's order is (created_us, id) */
 	struct json_object *obj;        /* the response object; owned by the cache */
 	const char *json;               /* obj serialized, owned by obj */
 	size_t json_len;
@@ -38,6 +39,7 @@ struct cached_registry {
 /* Every registry, oldest first, and the list response already serialized. */
 struct registry_set {
 	size_t n;
+	size_t cap;                     /* items allocated */
 	struct cached_registry *items;
 	char *list_json;
 	size_t list_len;
@@ -59,8 +61,9 @@ void cache_free(struct cache *c);
 
 /*
  * Once per request, before anything is answered from the cache: connects if
- * needed, reads the notifications that have arrived and compares the shared
- * counters, and forgets what changed.  Returns 0, or -1 when the database is
+ * needed, reads the notifications that have arrived (in cluster mode after a
+ * round trip that brings every one already committed) and compares the
+ * shared counters, and forgets what changed.  Returns 0, or -1 when the database is
  * unreachable (its state cannot be known: the caller answers 503).
  */
 int cache_sync(struct cache *c);

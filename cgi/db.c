@@ -11,12 +11,13 @@
 /* The six Zadig fields, then has_credentials, credentials_updated_at (ISO 8601) and the version (the ETag). */
 #define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default," \
 	" secret_key_sealed IS NOT NULL AS has_credentials," \
-	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version"
+	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version," \
+	" (extract(epoch FROM created_at) * 1000000)::bigint AS created_us"
 
 /* Result column names in the order of the enums of db.h. */
 static const char *const registry_cols[REG__MAX] = {
 	"id", "address", "provider", "region", "namespace", "is_default", "has_credentials",
-	"credentials_updated_at", "version",
+	"credentials_updated_at", "version", "created_us",
 };
 static const char *const insert_cols[INS__MAX] = { "registry_id", "replayed" };
 static const char *const update_cols[UPD__MAX] = { "found", "credentials_cleared", "precondition_failed", "version" };
@@ -40,6 +41,8 @@ static const struct statement {
 } statements[STMT__MAX] = {
 	[STMT_REGISTRY_LIST] = { "registry_list", 0, 1,
 		"SELECT " REGISTRY_COLUMNS " FROM registry ORDER BY created_at, id", COLUMNS(registry_cols) },
+	[STMT_REGISTRY_ROWS] = { "registry_rows", 1, 1,
+		"SELECT " REGISTRY_COLUMNS " FROM registry WHERE id = ANY($1::text[])", COLUMNS(registry_cols) },
 	[STMT_REGISTRY_INSERT] = { "registry_insert", 11, 0,
 		"SELECT registry_id, replayed FROM imagereg_registry_create($1, $2, $3, $4, $5, $6::boolean,"
 		" $7::bytea, $8::bytea, $9::boolean, $10, $11)", COLUMNS(insert_cols) },
@@ -238,23 +241,74 @@ static int drain_idle(PGconn *conn)
 	return PQstatus(conn) == CONNECTION_OK ? 0 : -1;
 }
 
-unsigned db_changes(struct db *db)
+/*
+ * Appends the ids of a "registry:<id>,<id>..." payload to ids; returns
+ * DB_CHANGED_ROWS, or DB_CHANGED_REGISTRY when one is malformed or ids is full.
+ */
+static unsigned changed_rows(const char *list, struct db_ids *ids)
 {
-	unsigned changes;
+	while (*list != '\0') {
+		size_t len = strcspn(list, ",");
+		size_t k;
+
+		if (len != REGISTRY_ID_LEN)
+			return DB_CHANGED_REGISTRY;
+		for (k = 0; k < ids->n && memcmp(ids->id[k], list, REGISTRY_ID_LEN) != 0; k++)
+			;
+		if (k == ids->n) {
+			if (ids->n == DB_IDS_MAX)
+				return DB_CHANGED_REGISTRY;
+			memcpy(ids->id[ids->n], list, REGISTRY_ID_LEN);
+			ids->id[ids->n++][REGISTRY_ID_LEN] = '\0';
+		}
+		list += len;
+		list += *list == ',';
+	}
+	return DB_CHANGED_ROWS;
+}
+
+/*
+ * Takes the notifications libpq has queued into db->changes and ids.  Returns
+ * 1 when one of them named registry rows and came from this session's own
+ * backend (a write of ours whose notification PostgreSQL sent us before the
+ * write's result), else 0.
+ */
+static int take_notifications(struct db *db, struct db_ids *ids)
+{
+	int own_rows = 0;
 	PGnotify *n;
 
 	while (db->conn != NULL && (n = PQnotifies(db->conn)) != NULL) {
-		if (strcmp(n->extra, "registry") == 0)
+		if (strncmp(n->extra, "registry:", 9) == 0) {
+			unsigned got = changed_rows(n->extra + 9, ids);
+
+			db->changes |= got;
+			own_rows |= got == DB_CHANGED_ROWS && n->be_pid == PQbackendPID(db->conn);
+		} else if (strcmp(n->extra, "registry") == 0) {
 			db->changes |= DB_CHANGED_REGISTRY;
-		else if (strcmp(n->extra, "api_token") == 0)
+		} else if (strcmp(n->extra, "api_token") == 0) {
 			db->changes |= DB_CHANGED_TOKENS;
-		else
-			db->changes = DB_CHANGED_ALL;
+		} else {
+			db->changes |= DB_CHANGED_ALL;
+		}
 		PQfreemem(n);
 	}
+	return own_rows;
+}
+
+unsigned db_changes(struct db *db, struct db_ids *ids)
+{
+	unsigned changes;
+
+	take_notifications(db, ids);
 	changes = db->changes;
 	db->changes = 0;
 	return changes;
+}
+
+int db_wrote_rows_notified(struct db *db, struct db_ids *ids)
+{
+	return take_notifications(db, ids) && !(db->changes & DB_CHANGED_REGISTRY);
 }
 
 int db_idle_socket(const struct db *db)

@@ -2,12 +2,15 @@
 #ifndef IMAGEREG_DB_H
 #define IMAGEREG_DB_H
 
+#include "req.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
 
 /* Every statement the responder runs; SQL text lives in db.c only. */
 enum stmt {
 	STMT_REGISTRY_LIST,
+	STMT_REGISTRY_ROWS,             /* the same columns for the ids of a text[] ($1): what a change touched */
 	STMT_REGISTRY_INSERT,
 	STMT_REGISTRY_UPDATE,
 	STMT_REGISTRY_DELETE,
@@ -22,9 +25,11 @@ enum stmt {
  * the SQL and checks them against PQfnumber once per connection, so a column
  * read here is the column the SQL returns.
  */
-enum registry_col {             /* STMT_REGISTRY_LIST */
+enum registry_col {             /* STMT_REGISTRY_LIST, STMT_REGISTRY_ROWS */
 	REG_ID, REG_ADDRESS, REG_PROVIDER, REG_REGION, REG_NAMESPACE, REG_IS_DEFAULT,
-	REG_HAS_CREDENTIALS, REG_CREDENTIALS_UPDATED_AT, REG_VERSION, REG__MAX
+	REG_HAS_CREDENTIALS, REG_CREDENTIALS_UPDATED_AT, REG_VERSION,
+	REG_CREATED_US,         /* created_at in microseconds since 1970: the list's order is (created_us, id) */
+	REG__MAX
 };
 enum insert_col { INS_REGISTRY_ID, INS_REPLAYED, INS__MAX };           /* STMT_REGISTRY_INSERT */
 enum update_col {                                                       /* STMT_REGISTRY_UPDATE */
@@ -78,13 +83,34 @@ int db_idle_read(struct db *db, int readable);
  */
 int db_confirm(struct db *db);
 
+/* Registry ids named by notifications, waiting to be read again; bounded. */
+#define DB_IDS_MAX 1024
+struct db_ids {
+	size_t n;
+	char id[DB_IDS_MAX][REGISTRY_ID_LEN + 1];
+};
+
 /*
  * What changed in the cached tables since the last call: the notifications
  * that have arrived on the connection (db_ready reads the socket without
  * blocking), and everything when the connection is new or was lost.
+ * DB_CHANGED_REGISTRY: the whole registry table (read it again);
+ * DB_CHANGED_ROWS: only the rows whose ids were appended to *ids (an id
+ * already there is not added twice; when ids is full the answer becomes
+ * DB_CHANGED_REGISTRY).
  */
-enum { DB_CHANGED_REGISTRY = 1, DB_CHANGED_TOKENS = 2, DB_CHANGED_ALL = 3 };
-unsigned db_changes(struct db *db);
+enum { DB_CHANGED_REGISTRY = 1, DB_CHANGED_TOKENS = 2, DB_CHANGED_ALL = 3, DB_CHANGED_ROWS = 4 };
+unsigned db_changes(struct db *db, struct db_ids *ids);
+
+/*
+ * Right after a registry write of ours: 1 when PostgreSQL sent this session
+ * its own notification naming the rows the write changed (it does so before
+ * the write's result, see README "Reads from memory"), so the other workers
+ * will get it too; 0 when no such notification came (triggers off, or too
+ * many rows), and they must read the whole table.  What it takes stays
+ * queued for db_changes.
+ */
+int db_wrote_rows_notified(struct db *db, struct db_ids *ids);
 
 /*
  * Runs a prepared statement with text parameters (NULL = SQL NULL).  Retries

@@ -13,7 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum generation_kind { GEN_REGISTRY, GEN_TOKENS, GEN__MAX };
+/*
+ * GEN_REGISTRY: registry rows changed and the workers must read the table
+ * again; GEN_REGISTRY_ROWS: rows changed whose ids PostgreSQL has already
+ * sent every listener (the writer saw its own notification), so the workers
+ * re-read those rows only; GEN_TOKENS: a token changed.
+ */
+enum generation_kind { GEN_REGISTRY, GEN_TOKENS, GEN_REGISTRY_ROWS, GEN__MAX };
 
 struct generation;
 

@@ -18,7 +18,8 @@
  */
 #define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default," \
 	" secret_key_sealed IS NOT NULL AS has_credentials," \
-	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version"
+	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version," \
+	" (extract(epoch FROM created_at) * 1000000)::bigint AS created_us"
 
 enum stmt { S_LIST, S_GET, S_INSERT, S_UPDATE, S_DELETE, S__MAX };
 

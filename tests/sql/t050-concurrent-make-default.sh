@@ -10,11 +10,12 @@ mapfile -t ids < <(q "SELECT id FROM registry WHERE NOT is_default ORDER BY crea
 [ "${#ids[@]}" -eq "$n" ] || { echo "setup: ${#ids[@]} non-default rows, want $n"; exit 1; }
 t0=$(q "SELECT extract(epoch FROM clock_timestamp())")
 
-# All n transactions are open and waiting at the gate when it opens. Each holds the writer lock for 20 ms after
-# its UPDATE, so the updates have to wait for one another.
+# All n transactions are open and waiting at the gate when it opens. Each holds the writer lock for 100 ms after
+# its UPDATE, so the updates have to wait for one another, and the first commit comes late enough for the other
+# sessions to be scheduled past the gate on a loaded machine (with 20 ms, 14 of 32 once made it in time).
 gate_close
 for i in "${!ids[@]}"; do
-	session_start "s$i" "UPDATE registry SET is_default = true WHERE id = '${ids[i]}'; SELECT pg_sleep(0.02);"
+	session_start "s$i" "UPDATE registry SET is_default = true WHERE id = '${ids[i]}'; SELECT pg_sleep(0.1);"
 done
 gate_open "$n"
 session_wait_all || { echo "not every session succeeded"; exit 1; }

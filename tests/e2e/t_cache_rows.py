@@ -1,0 +1,145 @@
+"""A change costs the rows it touched: workers re-read the registries a notification names, not the table.
+
+The triggers notify registry:<id>,<id>... per statement (at most 300 ids; more: registry, a full reload). Each test
+compares what every worker answers with the table itself, after inserts, updates, deletes and default moves made in
+psql (which bumps no counter on this host: only the notification tells the workers), and after statements too large
+for the row path.
+"""
+
+import os
+
+from lib import COLLECTION, create, item_path, psql, request, reset
+
+WORKER_SPREAD = 24      # requests per check: enough that every worker of the stack answers some
+
+
+def table_list():
+    """The list as the database orders it: [(id, namespace, is_default)]."""
+    out = psql("SELECT id || '|' || namespace || '|' || is_default FROM registry ORDER BY created_at, id;")
+    return [(i, n, d == "true") for i, n, d in (line.split("|") for line in out.split())]
+
+
+def assert_every_worker_agrees(what):
+    want = table_list()
+    for i in range(WORKER_SPREAD):
+        resp = request("GET", COLLECTION)
+        assert resp.status == 200, f"{what}: list answered {resp.status}"
+        got = [(r["registry_id"], r["namespace"], r["is_default"]) for r in resp.json]
+        assert got == want, f"{what}: request {i} listed {len(got)} rows, the table has {len(want)}" \
+            + ("" if len(got) != len(want) else f"; first difference {next(a for a in zip(got, want) if a[0] != a[1])}")
+
+
+def warm():
+    for _ in range(WORKER_SPREAD):
+        assert request("GET", COLLECTION).status == 200
+
+
+def test_psql_insert_update_delete_and_default_move_are_seen_exactly():
+    reset()
+    ids = [create(namespace=f"rows-{i}") for i in range(5)]
+    warm()
+    psql("INSERT INTO registry (address, provider, namespace) VALUES ('https://new.example.com', 'harbor', 'rows-new');")
+    assert_every_worker_agrees("after a psql insert")
+    psql("UPDATE registry SET namespace = 'rows-updated' WHERE id = :'p1';", ids[2])
+    assert_every_worker_agrees("after a psql update")
+    psql("UPDATE registry SET is_default = true WHERE id = :'p1';", ids[3])
+    assert_every_worker_agrees("after a default move (two rows change)")
+    psql("DELETE FROM registry WHERE id = :'p1';", ids[3])
+    assert_every_worker_agrees("after deleting the default (another row is promoted)")
+    psql("DELETE FROM registry WHERE id = :'p1';", ids[0])
+    assert_every_worker_agrees("after deleting the oldest")
+    for rid in ids[1:3]:
+        resp = request("GET", item_path(rid))
+        assert resp.status == 200, f"GET one of {rid} answered {resp.status}"
+
+
+def test_one_transaction_of_several_statements_is_seen_whole():
+    reset()
+    ids = [create(namespace=f"tx-{i}") for i in range(4)]
+    warm()
+    psql("BEGIN; UPDATE registry SET namespace = 'tx-a' WHERE id = :'p1';"
+         " DELETE FROM registry WHERE id = :'p2';"
+         " INSERT INTO registry (address, provider, namespace) VALUES ('https://tx.example.com', 'harbor', 'tx-new');"
+         " COMMIT;", ids[0], ids[1])
+    assert_every_worker_agrees("after a transaction of update, delete and insert")
+
+
+def test_many_rows_at_once_fall_back_to_a_full_reload():
+    reset()
+    create(namespace="bulk-first")
+    warm()
+    psql("INSERT INTO registry (address, provider, namespace)"
+         " SELECT 'https://bulk.example.com', 'harbor', 'bulk-' || g FROM generate_series(1, 450) g;")
+    assert_every_worker_agrees("after inserting 450 rows in one statement")
+    psql("UPDATE registry SET namespace = namespace || '-x' WHERE namespace LIKE 'bulk-%' AND namespace < 'bulk-2';")
+    assert_every_worker_agrees("after updating about 100 rows in one statement (the row path)")
+    psql("DELETE FROM registry WHERE namespace LIKE 'bulk-%' AND namespace <> 'bulk-first';")
+    assert_every_worker_agrees("after deleting 450 rows in one statement")
+
+
+def test_many_small_statements_in_one_transaction_overflow_to_a_full_reload():
+    """More distinct ids than a worker keeps pending (1024) in one go: it reads the table again, still exact."""
+    reset()
+    create(namespace="many-first")
+    warm()
+    psql("DO $$ BEGIN FOR i IN 1..1100 LOOP"
+         " INSERT INTO registry (address, provider, namespace) VALUES ('https://many.example.com', 'harbor', 'many-' || i);"
+         " END LOOP; END $$;")
+    assert_every_worker_agrees("after 1100 one-row inserts in one transaction")
+    psql("DELETE FROM registry WHERE namespace LIKE 'many-%' AND namespace <> 'many-first';")
+    assert_every_worker_agrees("after deleting them")
+
+
+def worker_rss_kib():
+    """RSS of each worker of the stack's responder, in KiB."""
+    with open(os.path.join(os.environ["IMAGEREG_LOGS"], "imagereg.pid")) as f:
+        parent = int(f.read().strip())
+    sizes = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                status = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(status.get("PPid", "0").strip()) == parent:
+            sizes[int(entry)] = int(status["VmRSS"].split()[0])
+    return sizes
+
+
+def foreign_allocator(pids):
+    """True when the workers run under AddressSanitizer or valgrind, whose allocators keep freed memory."""
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/maps") as f:
+                maps = f.read()
+        except OSError:
+            continue
+        if "libasan" in maps or "vgpreload" in maps:
+            return True
+    return False
+
+
+def test_worker_memory_returns_near_its_baseline_after_a_bulk_load_is_deleted():
+    reset()
+    create(namespace="mem-first")
+    warm()
+    before = worker_rss_kib()
+    if foreign_allocator(before):
+        print("# skipped: the workers' allocator (ASan, valgrind) keeps freed memory by design")
+        return
+    psql("INSERT INTO registry (address, provider, namespace)"
+         " SELECT 'https://mem.example.com/' || g, 'harbor', 'mem-' || g FROM generate_series(1, 5000) g;")
+    warm()
+    loaded = worker_rss_kib()
+    psql("DELETE FROM registry WHERE namespace LIKE 'mem-%' AND namespace <> 'mem-first';")
+    warm()
+    after = worker_rss_kib()
+    print(f"# worker RSS KiB before/loaded/after: "
+          + " ".join(f"{before.get(p)}/{loaded.get(p)}/{after.get(p)}" for p in sorted(after)), flush=True)
+    for pid, rss in after.items():
+        if pid in before:
+            # 10 % of the baseline, and never less than 1 MiB of slack (allocator noise on a tiny heap).
+            assert rss <= before[pid] + max(before[pid] // 10, 1024), \
+                f"worker {pid}: {rss} KiB after the delete, {before[pid]} KiB before the load"
