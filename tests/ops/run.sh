@@ -12,7 +12,9 @@
 # whatever it left running is stopped by the PIDs recorded under DIR (never by
 # name): DIR/tracked (tests/ops/lib.sh), nginx and stack pid files, clusters.
 # DIR is removed when the test passed and kept (path printed) when it failed;
-# KEEP=1 keeps every DIR.
+# KEEP=1 keeps every DIR.  OPS_JOBS tests run at once (default 3: they
+# wait on servers and timeouts more than they compute); their lines are
+# printed in name order.
 # Last line: `N passed, N failed`; the exit status is 1 when any test failed.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,8 +27,10 @@ GRACE=20
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_URL IMAGEREG_TOKEN IMAGEREG_CONFIG \
 	IMAGEREG_LISTEN IMAGEREG_WORKERS LISTEN_FDS LISTEN_PID PGHOST PGPORT PGUSER PGDATABASE
 
+jobs=${OPS_JOBS:-3}
 passed=0 failed=0
 current_pid='' current_dir=''
+reports=$(mktemp -d /tmp/imagereg-ops-reports.XXXXXX) || exit 2
 
 # Stops by PID whatever a test left under DIR.
 cleanup_dir() {
@@ -45,6 +49,7 @@ cleanup_dir() {
 	return 0
 }
 
+# A test's runner (a background subshell): stops its test and what it left.
 on_exit() {
 	if [ -n "$current_pid" ] && kill -0 "$current_pid" 2>/dev/null; then
 		kill -TERM "$current_pid" 2>/dev/null
@@ -52,10 +57,20 @@ on_exit() {
 	fi
 	[ -n "$current_dir" ] && cleanup_dir "$current_dir"
 }
-trap on_exit EXIT
+
+# This script: stops the runners still going (each cleans up after its test).
+on_main_exit() {
+	local pid
+	for pid in $(jobs -p); do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$reports"
+}
+trap on_main_exit EXIT
 trap 'exit 130' INT TERM
 
-# run_one NAME: one test, its result line, the counts.
+# run_one NAME: one test and its result lines (ok first, or not ok and what tells why).
 run_one() {
 	local name=$1 dir out rc reason timed_out=''
 	dir=$(mktemp -d "/tmp/imagereg-ops-$name.XXXXXX") || { echo "not ok - $name: mktemp failed"; failed=$((failed + 1)); return; }
@@ -75,7 +90,6 @@ run_one() {
 	if [ -z "$timed_out" ] && [ "$rc" -eq 0 ]; then
 		echo "ok - $name"
 		[ -n "${VERBOSE:-}" ] && sed 's/^/    /' "$out"
-		passed=$((passed + 1))
 		[ -n "${KEEP:-}" ] || rm -rf "$dir"
 		return
 	fi
@@ -91,7 +105,6 @@ run_one() {
 	# The notes and the last lines tell what happened; the rest stays in DIR.
 	{ grep '^# ' "$out"; tail -n 15 "$out" | grep -v '^# '; } | sed 's/^/    /' | head -n 60
 	echo "    (kept $dir)"
-	failed=$((failed + 1))
 }
 
 if [ $# -gt 0 ]; then
@@ -102,14 +115,29 @@ else
 		names+=("$(basename "$t" .sh)")
 	done
 fi
+running=0
 for name in "${names[@]}"; do
 	name=${name%.sh}
 	if [ ! -f "tests/ops/$name.sh" ]; then
-		echo "not ok - $name: no tests/ops/$name.sh"
-		failed=$((failed + 1))
+		echo "not ok - $name: no tests/ops/$name.sh" >"$reports/$name"
 		continue
 	fi
-	run_one "$name"
+	(trap on_exit EXIT; trap 'exit 130' INT TERM; run_one "$name") >"$reports/$name" 2>&1 &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+for name in "${names[@]}"; do
+	name=${name%.sh}
+	cat "$reports/$name"
+	if head -n 1 "$reports/$name" | grep -q '^ok - '; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
 done
 
 echo "$passed passed, $failed failed"
