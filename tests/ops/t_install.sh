@@ -24,8 +24,12 @@ for prefix in /usr/local /usr; do
 	other=/usr/local
 	[ "$prefix" = /usr/local ] && other=/usr
 	mkdir -p "$stage"
-	make -s install DESTDIR="$stage" PREFIX="$prefix" >"$dir/install.log" 2>&1 ||
+	# What `make install` runs, with cgi/install/PREFIX read under the same lock: the deploy suite installs
+	# beside this one, and may take cgi/install right after us.
+	flock cgi/install.lock sh -c 'make -s install-locked DESTDIR="$1" PREFIX="$2" && cp cgi/install/PREFIX "$3"' \
+		sh "$stage" "$prefix" "$dir/recorded" >"$dir/install.log" 2>&1 ||
 		{ sed 's/^/# /' "$dir/install.log"; ops_fail "make install PREFIX=$prefix failed"; }
+	[ "$(cat "$dir/recorded")" = "$prefix" ] || ops_fail "cgi/install/PREFIX does not record PREFIX=$prefix"
 	expected=$(make -s install-list PREFIX="$prefix" | sort)
 	actual=$(cd "$stage" && find . -type f | sed 's|^\.||' | sort)
 	[ "$expected" = "$actual" ] || ops_fail "PREFIX=$prefix: installed files differ from the list:
@@ -72,5 +76,4 @@ $(diff <(echo "$expected") <(echo "$actual"))"
 	[ -z "$left" ] || ops_fail "PREFIX=$prefix: uninstall left files: $left"
 	[ ! -d "$stage$prefix/share/imagereg" ] || ops_fail "PREFIX=$prefix: uninstall left share/imagereg"
 done
-[ "$(cat cgi/install/PREFIX)" = /usr ] || ops_fail "cgi/install/PREFIX does not record the last PREFIX"
 exit 0
