@@ -121,7 +121,7 @@ check: deps-test
 	$(MAKE) -j2 WERROR=1 build unit
 	E2E_CORE='$(E2E_CORE)' bash tests/run.sh unit sql e2e-core
 
-# Each libFuzzer harness for FUZZ_SECONDS (default 60; make test runs them for 10 s).
+# Each libFuzzer harness for FUZZ_SECONDS (default 60; make test runs them for 5 s).
 fuzz: deps-test
 	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 

@@ -19,7 +19,7 @@
 #   registry  checks, browsing and docker-config against a real registry (Debian's
 #             docker-registry) with skopeo as the client (tests/registry)
 #   asan      unit and e2e again against the AddressSanitizer/UBSan build in cgi/asan
-#   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 10)
+#   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 5; make fuzz: 60)
 #   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
 #   ops       install/uninstall, systemd units, spawn-fcgi, man pages (tests/ops)
 #   deploy    README's deployment section as written, on Debian's nginx config and a Debian cluster (tests/deploy)
@@ -183,7 +183,7 @@ run_one() {
 		suite valgrind/log check "valgrind: 0 errors, 0 bytes definitely lost" valgrind_clean "$work/valgrind"
 		;;
 	fuzz)
-		suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECONDS:-10}"
+		suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECONDS:-5}"
 		;;
 	faults)
 		suite faults bash tests/faults/run.sh

@@ -28,6 +28,10 @@ TIMEOUT_S = 5.0           # the stack's check_timeout
 # make test runs other suites beside this one on the same cores: the bound is also at least this many times the p99
 # of the same reads measured just before, without the checks (a read held by a check still shows as seconds).
 QUIET_FACTOR = 4
+# Sharing its stack's modules with other runners (E2E_CLAIMS: make test's parallel suites), the load around it changes
+# from second to second, and a p99 measured before says little: there the bound is a fifth of check_timeout, still
+# far below a read that waits for a hung check.
+SHARED_MACHINE_MS = TIMEOUT_S * 1000 / 5 if os.environ.get("E2E_CLAIMS") else 0.0
 
 
 def _get_times(seconds):
@@ -50,7 +54,7 @@ def test_thirty_checks_against_a_hung_registry_leave_reads_fast_and_get_429_beyo
     reset()
     request("POST", COLLECTION, body(address="https://reg.example.com", provider="native"))
     quiet_p99 = _p99(_get_times(1.5))
-    limit = max(GET_P99_MS, QUIET_FACTOR * quiet_p99)
+    limit = max(GET_P99_MS, QUIET_FACTOR * quiet_p99, SHARED_MACHINE_MS)
     with FakeRegistry("hang") as reg:
         answers, lock = [], threading.Lock()
         started = threading.Barrier(CHECKS + 1)

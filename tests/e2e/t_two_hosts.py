@@ -23,7 +23,7 @@ from seclib import cli_ok, rand_hex
 ROUNDS = 2000           # cluster mode; host mode runs a quarter (its stale reads are counted, not failed on)
 ROUND_SECONDS = 6 * LOAD_SECONDS        # per mode at most (lib.LOAD_SECONDS)
 MIN_ROUNDS = int(40 * LOAD_SECONDS)     # fewer rounds than this in cluster mode prove too little
-BACKGROUND_PAUSE = 0.002   # between two background reads: both hosts stay busy without taking both cores
+BACKGROUND_PAUSE = 0.01    # between two background reads: both hosts stay busy without taking both cores
 REVOKE_ROUNDS = 10
 
 

@@ -12,7 +12,7 @@
 # whatever it left running is stopped by the PIDs recorded under DIR (never by
 # name): DIR/tracked (tests/ops/lib.sh), nginx and stack pid files, clusters.
 # DIR is removed when the test passed and kept (path printed) when it failed;
-# KEEP=1 keeps every DIR.  OPS_JOBS tests run at once (default 3: they
+# KEEP=1 keeps every DIR.  OPS_JOBS tests run at once (default 2: they
 # wait on servers and timeouts more than they compute); their lines are
 # printed in name order.
 # Last line: `N passed, N failed`; the exit status is 1 when any test failed.
@@ -27,7 +27,7 @@ GRACE=20
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_URL IMAGEREG_TOKEN IMAGEREG_CONFIG \
 	IMAGEREG_LISTEN IMAGEREG_WORKERS LISTEN_FDS LISTEN_PID PGHOST PGPORT PGUSER PGDATABASE
 
-jobs=${OPS_JOBS:-3}
+jobs=${OPS_JOBS:-2}
 passed=0 failed=0
 current_pid='' current_dir=''
 reports=$(mktemp -d /tmp/imagereg-ops-reports.XXXXXX) || exit 2

@@ -12,7 +12,7 @@
 #   IMAGEREG_MIGRATE  command that migrates the database named by PGDATABASE, run with bash -c from the current
 #                     directory, with IMAGEREG_DSN and IMAGEREG_ADMIN_DSN cleared (default: the tree's
 #                     cgi/imagereg migrate --dir sql: the real migrator, which also applies sql/functions/).
-#   TEST_TIMEOUT      seconds one test may take (default 30).
+#   TEST_TIMEOUT      seconds one test may take (default 60: make test runs every suite at once on 2 cores).
 #   TEST_JOBS         .sql tests run at the same time (default: number of CPUs, at least 2).
 #   PG_BINDIR         where psql/createdb/dropdb are (default: `pg_config --bindir` if it has psql, else PATH).
 #
@@ -22,7 +22,7 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-timeout_s=${TEST_TIMEOUT:-30}
+timeout_s=${TEST_TIMEOUT:-60}
 jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
 [ "$jobs" -ge 2 ] 2>/dev/null || jobs=2
 
