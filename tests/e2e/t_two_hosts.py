@@ -97,9 +97,20 @@ class Host:
                                       "--workers", "2"], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log)
         deadline = time.time() + 20
-        while not os.path.exists(self.sock):
+        while not self._accepts():
             assert self.proc.poll() is None and time.time() < deadline, f"host {name} did not start"
             time.sleep(0.05)
+
+    def _accepts(self):
+        """True once the socket takes connections (the file appears at bind(), before listen())."""
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(self.sock)
+            return True
+        except OSError:
+            return False
+        finally:
+            probe.close()
 
     def stop(self):
         """Stops the host; returns the sanitizer reports in its log (the asan suite runs this too)."""
