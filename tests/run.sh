@@ -49,6 +49,9 @@ export LOAD_SECONDS=${LOAD_SECONDS:-10}
 export IMAGEREG_CACHE_MAX_AGE=${IMAGEREG_CACHE_MAX_AGE:-3}
 work=$(mktemp -d /tmp/imagereg-test.XXXXXX)
 chmod 0755 "$work"   # the postgres user must reach the clusters below it
+# One initdb, copied by every cluster the suites start (tests/lib/pg.sh, PG_DATA_TEMPLATE).
+mkdir -p "$work/pg-template"
+PG_DATA_TEMPLATE=$(pg_data_template "$work/pg-template") && export PG_DATA_TEMPLATE
 passed=0 failed=0
 
 cleanup() {
