@@ -27,6 +27,12 @@ def test_hung_plain_http_port_still_says_connected_but_no_answer():
 def test_https_to_a_plain_http_port_hints_at_http():
     with FakeRegistry("anonymous") as reg:
         got = check(reg.address.replace("http://", "https://"))
+        if got.get("error_kind") == "timeout":
+            # Seen only under ASan in make test, right after t_hostile on the same stack: the handshake with the
+            # fake server outlived check_timeout (7.4 s for 5 s). Once more; a port that never answers TLS with
+            # a plain-http error would fail again.
+            print(f"# the first check timed out after {got.get('latency_ms')} ms; checked again")
+            got = check(reg.address.replace("http://", "https://"))
         expect(got, reachable=False, error_kind="tls")
         assert "plain http" in got["error"] and "http://" in got["error"], got
 
