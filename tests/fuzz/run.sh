@@ -58,31 +58,52 @@ if [ -z "$core" ]; then
 	      cgi/log.o cgi/resp.o cgi/routes.o cgi/validate.o"
 fi
 
+# up_to_date TARGET [FILE...]: TARGET exists and is newer than this script, the FILEs and every file its
+# dependency list TARGET.d (clang -MMD) names: a make test run after another compiles only what changed.
+up_to_date() {
+	local target=$1 dep
+	shift
+	[ -f "$target" ] && [ -f "$target.d" ] && [ "$target" -nt "$0" ] || return 1
+	for dep in "$@" $(sed -e 's/^[^:]*://' -e 's/\\$//' "$target.d"); do
+		[ "$dep" -nt "$target" ] && return 1
+	done
+	return 0
+}
+
 # Build: every core source, then one binary per harness.  A failure fails them all.
-rm -rf "$build/obj" "$build/include" "$build/logs"
+rm -rf "$build/logs"
 mkdir -p "$build/obj" "$build/include" "$build/logs"
 buildlog=$build/logs/build.log
 : >"$buildlog"
-# Same awk as the Makefile's cgi/constraints.inc rule, without writing into cgi/.
+# Same awk as the Makefile's cgi/constraints.inc rule, without writing into cgi/; replaced only when it changed.
 awk -F'\t' 'NF == 2 && $1 !~ /^#/ { printf "\t{ \"%s\", \"%s\" },\n", $1, $2 }' \
-	"$root/sql/CONSTRAINTS.txt" >"$build/include/constraints.inc"
+	"$root/sql/CONSTRAINTS.txt" >"$build/include/constraints.inc.new"
+if cmp -s "$build/include/constraints.inc.new" "$build/include/constraints.inc"; then
+	rm -f "$build/include/constraints.inc.new"
+else
+	mv "$build/include/constraints.inc.new" "$build/include/constraints.inc"
+fi
 built=1
 objs=()
 for o in $core; do
 	src=$root/${o%.o}.c
 	obj=$build/obj/$(basename "$o")
+	objs+=("$obj")
+	up_to_date "$obj" && continue
 	echo "$cc -c $src" >>"$buildlog"
-	if ! "$cc" "${flags[@]}" "${incs[@]}" -c -o "$obj" "$src" >>"$buildlog" 2>&1; then
+	if ! "$cc" "${flags[@]}" "${incs[@]}" -MMD -MF "$obj.d" -c -o "$obj" "$src" >>"$buildlog" 2>&1; then
+		rm -f "$obj"
 		built=0
 		break
 	fi
-	objs+=("$obj")
 done
 if [ $built = 1 ]; then
 	for name in "${names[@]}"; do
+		up_to_date "$build/$name" "${objs[@]}" && continue
 		echo "$cc -o $build/$name" >>"$buildlog"
-		if ! "$cc" "${flags[@]}" "${incs[@]}" -o "$build/$name" "$here/$name.c" "${objs[@]}" "${libs[@]}" \
-			>>"$buildlog" 2>&1; then
+		if ! "$cc" "${flags[@]}" "${incs[@]}" -MMD -MF "$build/$name.d" -o "$build/$name" "$here/$name.c" \
+			"${objs[@]}" "${libs[@]}" >>"$buildlog" 2>&1; then
+			rm -f "$build/$name"
 			built=0
 			break
 		fi
