@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,18 +125,59 @@ int prefork_run(const char *path, int workers, worker_init_fn init, serve_fn ser
 	return 0;
 }
 
+/* The header block of every reference response; its length. */
+static int response_head(char *head, size_t size, int status, int len)
+{
+	/* FCGX_FPrintF has its own printf: format here, then FCGX_PutStr. */
+	return snprintf(head, size,
+			"Status: %d\r\n"
+			"Content-Type: application/json; charset=utf-8\r\n"
+			"Content-Length: %d\r\n"
+			"Cache-Control: no-store\r\n"
+			"X-Content-Type-Options: nosniff\r\n\r\n", status, len);
+}
+
 int prefork_reply(FCGX_Request *r, int status, const char *body, int len)
 {
 	char head[256];
-	/* FCGX_FPrintF has its own printf: format here, then FCGX_PutStr. */
-	int n = snprintf(head, sizeof head,
-			 "Status: %d\r\n"
-			 "Content-Type: application/json; charset=utf-8\r\n"
-			 "Content-Length: %d\r\n"
-			 "Cache-Control: no-store\r\n"
-			 "X-Content-Type-Options: nosniff\r\n\r\n", status, len);
+	int n = response_head(head, sizeof head, status, len);
 
 	if (FCGX_PutStr(head, n, r->out) != n || FCGX_PutStr(body, len, r->out) != len)
 		return -1;
+	return 0;
+}
+
+int prefork_response(int status, const char *body, int len, char **out, int *outlen)
+{
+	char head[256];
+	int n = response_head(head, sizeof head, status, len);
+
+	*out = malloc((size_t)n + (size_t)len);
+	if (*out == NULL)
+		return -1;
+	memcpy(*out, head, (size_t)n);
+	memcpy(*out + n, body, (size_t)len);
+	*outlen = n + len;
+	return 0;
+}
+
+int prefork_slurp(const char *path, char **data, int *len)
+{
+	FILE *f = fopen(path, "rb");
+	long size;
+
+	*data = NULL;
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || size > 1 << 24 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (*data = malloc(size > 0 ? (size_t)size : 1)) == NULL ||
+	    fread(*data, 1, (size_t)size, f) != (size_t)size) {
+		perror(path);
+		free(*data);
+		*data = NULL;
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	*len = (int)size;
 	return 0;
 }

@@ -20,4 +20,10 @@ int prefork_run(const char *path, int workers, worker_init_fn init, serve_fn ser
 /* Writes a complete response: status line, JSON headers, body.  0, or -1 if the client went away. */
 int prefork_reply(FCGX_Request *r, int status, const char *body, int len);
 
+/* The same response as one malloc'd buffer (*out, *outlen; the caller frees it).  0, or -1 when out of memory. */
+int prefork_response(int status, const char *body, int len, char **out, int *outlen);
+
+/* Reads a whole file (at most 16 MiB) into a malloc'd *data of *len bytes.  0, or -1 with a message. */
+int prefork_slurp(const char *path, char **data, int *len);
+
 #endif

@@ -15,25 +15,6 @@ struct blob {
 static struct blob list_json, one_json;
 static const char not_allowed[] = "{\"type\":\"error\",\"code\":405,\"message\":\"Method Not Allowed\"}";
 
-/* Reads a whole file into b.  0, or -1 with a message. */
-static int slurp(const char *path, struct blob *b)
-{
-	FILE *f = fopen(path, "rb");
-	long size;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || size > 1 << 24 ||
-	    fseek(f, 0, SEEK_SET) != 0 || (b->data = malloc(size > 0 ? size : 1)) == NULL ||
-	    fread(b->data, 1, size, f) != (size_t)size) {
-		perror(path);
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	b->len = (int)size;
-	return 0;
-}
-
 /* GET .../registry is the list; a path with one more segment is the one registry. */
 static void serve(FCGX_Request *r, void *ctx)
 {
@@ -57,7 +38,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: ref_mem SOCKET WORKERS LIST_JSON ONE_JSON\n");
 		return 2;
 	}
-	if (slurp(argv[3], &list_json) < 0 || slurp(argv[4], &one_json) < 0)
+	if (prefork_slurp(argv[3], &list_json.data, &list_json.len) < 0 ||
+	    prefork_slurp(argv[4], &one_json.data, &one_json.len) < 0)
 		return 1;
 	return prefork_run(argv[1], (int)strtol(argv[2], NULL, 10), NULL, serve);
 }

@@ -79,6 +79,8 @@ build_refs() {
 	local flags="-std=c11 -Wall -Wextra -Werror -O2"
 	# shellcheck disable=SC2086
 	cc $flags -o "$work/ref_mem" "$bench/ref_mem.c" "$bench/prefork.c" -lfcgi
+	# shellcheck disable=SC2086
+	cc $flags -o "$work/ref_bare" "$bench/ref_bare.c" "$bench/prefork.c" -lfcgi
 	# shellcheck disable=SC2086,SC2046
 	cc $flags -I"$(pg_config --includedir)" $(pkg-config --cflags json-c) -o "$work/ref_pg" \
 		"$bench/ref_pg.c" "$bench/prefork.c" -lfcgi -lpq $(pkg-config --libs json-c)
@@ -150,8 +152,12 @@ write_ref_nginx() {
 	port_nginx=$(pg_free_port)
 	port_mem=$(pg_free_port)
 	port_pg=$(pg_free_port)
+	port_bare=$(pg_free_port)
 	while [ "$port_mem" = "$port_nginx" ]; do port_mem=$(pg_free_port); done
 	while [ "$port_pg" = "$port_nginx" ] || [ "$port_pg" = "$port_mem" ]; do port_pg=$(pg_free_port); done
+	while [ "$port_bare" = "$port_nginx" ] || [ "$port_bare" = "$port_mem" ] || [ "$port_bare" = "$port_pg" ]; do
+		port_bare=$(pg_free_port)
+	done
 	tpl=$(cat "$bench/nginx.conf.in")
 	shopt -u patsub_replacement 2>/dev/null || true   # bash 5.2 would read & in the JSON as "the match"
 	tpl=${tpl//@LIST@/$list}
@@ -162,6 +168,7 @@ write_ref_nginx() {
 	tpl=${tpl//@PORT_NGINX@/$port_nginx}
 	tpl=${tpl//@PORT_MEM@/$port_mem}
 	tpl=${tpl//@PORT_PG@/$port_pg}
+	tpl=${tpl//@PORT_BARE@/$port_bare}
 	printf '%s\n' "$tpl" >"$work/ref/nginx.conf"
 	cp /etc/nginx/fastcgi_params "$work/ref/"
 }
@@ -182,15 +189,22 @@ start_refs() {
 	ref_pids+=($!)
 	"$work/ref_pg" "$work/ref/ref_pg.sock" "$workers" </dev/null >>"$work/ref/ref_pg.log" 2>&1 &
 	ref_pids+=($!)
+	local what
+	for what in list one; do
+		"$work/ref_bare" "$work/ref/ref_bare_$what.sock" "$workers" "$work/$what.json" \
+			</dev/null >>"$work/ref/ref_bare.log" 2>&1 &
+		ref_pids+=($!)
+	done
 	stack_wait 10 test -S "$work/ref/ref_mem.sock" || die "ref_mem did not start: $(tail -n 5 "$work/ref/ref_mem.log")"
 	stack_wait 10 test -S "$work/ref/ref_pg.sock" || die "ref_pg did not start: $(tail -n 5 "$work/ref/ref_pg.log")"
+	stack_wait 10 test -S "$work/ref/ref_bare_one.sock" || die "ref_bare did not start: $(tail -n 5 "$work/ref/ref_bare.log")"
 	nginx -p "$work/ref" -c "$work/ref/nginx.conf" -e "$work/ref/nginx-error.log" </dev/null >/dev/null 2>&1 \
 		|| die "reference nginx did not start: $(cat "$work/ref/nginx-error.log")"
 	stack_wait 10 test -s "$work/ref/nginx.pid" || die "reference nginx wrote no pid"
 	# Each reference answers before anything is measured against it.  ref_pg's workers exit
 	# when a statement does not prepare (cgi/db.c and sql/ changed, ref_pg.c did not).
 	local port
-	for port in "$port_nginx" "$port_mem" "$port_pg"; do
+	for port in "$port_nginx" "$port_mem" "$port_pg" "$port_bare"; do
 		stack_wait 10 curl -sf -o /dev/null "http://127.0.0.1:$port/openapi/system/registry" \
 			|| die "reference on port $port does not answer; ref_pg.log: $(tail -n 3 "$work/ref/ref_pg.log")"
 	done
@@ -209,6 +223,8 @@ rows=(
 	"nginx_list|ref nginx return 200 (list)|nginx|get_list"
 	"mem_list|ref libfcgi in-memory GET list|mem|get_list"
 	"mem_one|ref libfcgi in-memory GET one|mem|get_one"
+	"bare_list|ref libfcgi bare GET list|bare|get_list"
+	"bare_one|ref libfcgi bare GET one|bare|get_one"
 	"pg_list|ref libfcgi+libpq GET list|pg|get_list"
 	"pg_one|ref libfcgi+libpq GET one|pg|get_one"
 	"pg_put|ref libfcgi+libpq PUT default|pg|put_default"
@@ -217,7 +233,7 @@ rows=(
 # Rows measured side by side, a point at a time, so a slow drift (table bloat, a busy neighbour)
 # hits a row and its reference alike.  Reads go first, before any write has bloated the table.
 groups=(
-	"ir_list ir_one nginx_list mem_list mem_one pg_list pg_one"
+	"ir_list ir_one nginx_list mem_list mem_one bare_list bare_one pg_list pg_one"
 	"ir_put pg_put"
 	"ir_postdel pg_postdel"
 )
@@ -235,6 +251,7 @@ target_url() {
 	imagereg) echo "$IMAGEREG_URL/openapi/system/registry" ;;
 	nginx) echo "http://127.0.0.1:$port_nginx/openapi/system/registry" ;;
 	mem) echo "http://127.0.0.1:$port_mem/openapi/system/registry" ;;
+	bare) echo "http://127.0.0.1:$port_bare/openapi/system/registry" ;;
 	pg) echo "http://127.0.0.1:$port_pg/openapi/system/registry" ;;
 	esac
 }

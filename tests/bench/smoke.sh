@@ -13,6 +13,7 @@ passed=0 failed=0
 labels=(
 	"imagereg GET list" "imagereg GET one" "imagereg PUT default" "imagereg POST+DELETE"
 	"ref nginx return 200 (list)" "ref libfcgi in-memory GET list" "ref libfcgi in-memory GET one"
+	"ref libfcgi bare GET list" "ref libfcgi bare GET one"
 	"ref libfcgi+libpq GET list" "ref libfcgi+libpq GET one" "ref libfcgi+libpq PUT default"
 	"ref libfcgi+libpq POST+DELETE"
 )

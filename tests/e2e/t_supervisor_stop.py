@@ -10,7 +10,9 @@ import time
 
 # AddressSanitizer's and valgrind's own exit work (leak scans) is not the supervisor's: give them room.
 INSTRUMENTED = "asan" in os.environ.get("IMAGEREG_CGI", "") or bool(os.environ.get("IMAGEREG_WRAP"))
-LIMIT_S = 3.0 if INSTRUMENTED else 1.0
+# Beside make test's other suites (E2E_CLAIMS) the scheduler adds its own delay: 1.02 s was seen once; a stop that
+# waits for a worker to die (the bug this guards against) takes seconds.
+LIMIT_S = 3.0 if INSTRUMENTED else 1.5 if os.environ.get("E2E_CLAIMS") else 1.0
 
 
 def _serving(path):
