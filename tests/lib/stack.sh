@@ -115,12 +115,22 @@ stack_start() {
 	export IMAGEREG_TOKEN_NAME="stack-writer-$stamp" IMAGEREG_READ_TOKEN_NAME="stack-reader-$stamp"
 	stack_start_responder "$dir" || return 1
 
-	[ -n "$port" ] || port=$(pg_free_port) || return 1
 	cp /etc/nginx/fastcgi_params "$STACK_ROOT/nginx/imagereg-location.conf" "$dir/"
-	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$dir/imagereg.sock|g" \
-		-e "s|@USER@|$(id -un)|g" -e "s|@ROOT@|$STACK_ROOT|g" "$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
-	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 \
-		|| { echo "stack: nginx did not start" >&2; cat "$dir/nginx-error.log" >&2; return 1; }
+	# A port found free can be taken by another suite before nginx binds it: then another port, a few times.
+	local given=$port tries=0
+	while :; do
+		[ -n "$given" ] || port=$(pg_free_port) || return 1
+		sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$dir/imagereg.sock|g" \
+			-e "s|@USER@|$(id -un)|g" -e "s|@ROOT@|$STACK_ROOT|g" "$STACK_ROOT/nginx/nginx.conf.in" >"$dir/nginx.conf"
+		: >"$dir/nginx-error.log"
+		nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" </dev/null >/dev/null 2>&1 && break
+		tries=$((tries + 1))
+		if [ -n "$given" ] || [ "$tries" -ge 5 ] || ! grep -q 'Address already in use' "$dir/nginx-error.log"; then
+			echo "stack: nginx did not start" >&2
+			cat "$dir/nginx-error.log" >&2
+			return 1
+		fi
+	done
 	stack_wait 10 test -s "$dir/nginx.pid" || return 1
 	stack_wait 10 curl -s -o /dev/null "http://127.0.0.1:$port/" || return 1
 	export IMAGEREG_URL="http://127.0.0.1:$port" IMAGEREG_PREFIX_URL="http://127.0.0.1:$port/imagereg"
