@@ -205,6 +205,16 @@ def statement_times(log, offset, name):
     return out
 
 
+def assert_only_aged(log, offset, name, before, message):
+    """Each `execute NAME` logged after the first `before` of them came at least cache_max_age after the same
+    backend's previous one (a worker has one backend), with 0.5 s for logging delays; message names {pid}, {gap}."""
+    last = {}
+    for i, (at, pid) in enumerate(statement_times(log, offset, name)):
+        if i >= before and pid in last:
+            assert at - last[pid] >= CACHE_MAX_AGE_S - 0.5, message.format(pid=pid, gap=at - last[pid])
+        last[pid] = at
+
+
 def statement_count(log, offset, name):
     return len(statement_times(log, offset, name))
 
@@ -238,7 +248,6 @@ def test_reads_are_answered_from_memory():
         checks_before = len(statement_times(server_log, first_offset, "token_check"))
         loads_before = len(statement_times(server_log, first_offset, "registry_list"))
         offset = os.path.getsize(server_log)
-        start = time.monotonic()
         for i in range(100):
             assert request("GET", item_path(rid)).json["namespace"] == "memory-2"
         rows = statement_count(server_log, offset, "registry_rows")
@@ -246,22 +255,12 @@ def test_reads_are_answered_from_memory():
         assert rows <= len(workers), f"{rows} reads of the changed row after one write on {len(workers)} workers"
         # A worker whose list is older than cache_max_age when the write comes reads it whole instead (a slow build).
         assert rows + aged_loads >= 1, "no worker read anything again after the write"
-        # A whole-list read after the write is only cache_max_age's: a worker's (one backend each) comes at least
-        # that long after its previous one, with 0.5 s for logging delays.
-        last = {}
-        for i, (at, pid) in enumerate(statement_times(server_log, first_offset, "registry_list")):
-            if i >= loads_before and pid in last:
-                assert at - last[pid] >= CACHE_MAX_AGE_S - 0.5, \
-                    f"one write made backend {pid} read the whole list {at - last[pid]:.2f} s after its previous read"
-            last[pid] = at
-        # The token cache ages on its own clock (a registry write leaves it alone): each worker (one backend each)
-        # checks the token again only cache_max_age after its previous check, with 0.5 s for logging delays.
-        last = {}
-        for i, (at, pid) in enumerate(statement_times(server_log, first_offset, "token_check")):
-            if i >= checks_before and pid in last:
-                assert at - last[pid] >= CACHE_MAX_AGE_S - 0.5, \
-                    f"a registry write dropped the token cache: backend {pid} checked again after {at - last[pid]:.2f} s"
-            last[pid] = at
+        # A whole-list read after the write is only cache_max_age's; and the token cache ages on its own clock (a
+        # registry write leaves it alone).
+        assert_only_aged(server_log, first_offset, "registry_list", loads_before,
+                         "one write made backend {pid} read the whole list {gap:.2f} s after its previous read")
+        assert_only_aged(server_log, first_offset, "token_check", checks_before,
+                         "a registry write dropped the token cache: backend {pid} checked again after {gap:.2f} s")
     finally:
         psql("ALTER ROLE imagereg RESET log_statement;")
         replace_workers()
