@@ -19,6 +19,8 @@ Kinds:
   anonymous  a registry without authentication: /v2/ answers 200 with the registry header.
   redirect   /v2/ answers 301 to https://registry.example.invalid/v2/.
   hang       accepts connections and never answers.
+  badrequest reads what arrives (a TLS ClientHello, say) and answers HTTP 400 at once, then closes: a plain-HTTP
+             port as nginx keeps one.  Each connection it answered is recorded as ("ANSWERED", None, None).
 """
 
 import base64
@@ -33,7 +35,9 @@ import tempfile
 import threading
 
 API_HEADER = ("Docker-Distribution-API-Version", "registry/2.0")
-KINDS = ("basic", "bearer", "plain", "password", "anonymous", "redirect", "hang")
+KINDS = ("basic", "bearer", "plain", "password", "anonymous", "redirect", "hang", "badrequest")
+# The kinds served by a bare accept loop instead of http.server.
+RAW_KINDS = ("hang", "badrequest")
 
 
 def make_cert(directory):
@@ -125,8 +129,8 @@ class FakeRegistry:
         self.port = None
         self.cert_pem = None
         self._server = self._thread = self._tmp = None
-        self._hang_sock = None
-        self._hang_conns = []
+        self._raw_sock = None
+        self._held_conns = []
         self._stop = threading.Event()
 
     @property
@@ -138,8 +142,8 @@ class FakeRegistry:
         return self._realm or f"{self.address}/token"
 
     def __enter__(self):
-        if self.kind == "hang":
-            self._start_hang()
+        if self.kind in RAW_KINDS:
+            self._start_raw()
         else:
             self._start_http()
         return self
@@ -165,21 +169,31 @@ class FakeRegistry:
                                         daemon=True)
         self._thread.start()
 
-    def _start_hang(self):
-        self._hang_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._hang_sock.bind(("127.0.0.1", 0))
-        self._hang_sock.listen(16)
-        self._hang_sock.settimeout(0.1)
-        self.port = self._hang_sock.getsockname()[1]
+    def _start_raw(self):
+        self._raw_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._raw_sock.bind(("127.0.0.1", 0))
+        self._raw_sock.listen(16)
+        self._raw_sock.settimeout(0.1)
+        self.port = self._raw_sock.getsockname()[1]
 
         def accept_forever():
             while not self._stop.is_set():
                 try:
-                    conn, _ = self._hang_sock.accept()
+                    conn, _ = self._raw_sock.accept()
                 except OSError:
                     continue
                 self.requests.append(("CONNECT", None, None))
-                self._hang_conns.append(conn)  # held open, never read, never answered
+                if self.kind == "hang":
+                    self._held_conns.append(conn)  # held open, never read, never answered
+                    continue
+                with conn:
+                    conn.settimeout(5)
+                    try:
+                        if conn.recv(4096):
+                            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                            self.requests.append(("ANSWERED", None, None))
+                    except OSError:
+                        pass
 
         self._thread = threading.Thread(target=accept_forever, daemon=True)
         self._thread.start()
@@ -191,10 +205,10 @@ class FakeRegistry:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        for conn in self._hang_conns:
+        for conn in self._held_conns:
             conn.close()
-        if self._hang_sock is not None:
-            self._hang_sock.close()
+        if self._raw_sock is not None:
+            self._raw_sock.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
