@@ -101,6 +101,14 @@ void cache_free(struct cache *c)
 	free(c);
 }
 
+/* Without the database nothing held can be vouched for: forget it all.  Returns -1 for cache_sync. */
+static int lost_database(struct cache *c)
+{
+	forget_registries(c);
+	forget_tokens(c);
+	return -1;
+}
+
 int cache_sync(struct cache *c)
 {
 	unsigned changed;
@@ -112,11 +120,8 @@ int cache_sync(struct cache *c)
 	 */
 	for (int k = 0; k < GEN__MAX; k++)
 		c->seen[k] = generation_get(c->gen, k);
-	if ((c->cluster ? db_confirm(c->db) : db_ready(c->db)) < 0) {
-		forget_registries(c);
-		forget_tokens(c);
-		return -1;
-	}
+	if ((c->cluster ? db_confirm(c->db) : db_ready(c->db)) < 0)
+		return lost_database(c);
 	changed = db_changes(c->db, &c->pending);
 	/* Without shared counters another worker's write could be missed. */
 	if (c->gen == NULL)
@@ -130,11 +135,8 @@ int cache_sync(struct cache *c)
 	 */
 	if (c->registries_loaded && c->seen[GEN_REGISTRY_ROWS] != c->rows_gen &&
 	    !(changed & DB_CHANGED_REGISTRY) && !c->cluster) {
-		if (db_confirm(c->db) < 0) {
-			forget_registries(c);
-			forget_tokens(c);
-			return -1;
-		}
+		if (db_confirm(c->db) < 0)
+			return lost_database(c);
 		changed |= db_changes(c->db, &c->pending);
 	}
 	c->rows_gen = c->seen[GEN_REGISTRY_ROWS];
