@@ -316,17 +316,16 @@ int db_idle_socket(const struct db *db)
 	return db->conn != NULL ? PQsocket(db->conn) : -1;
 }
 
-int db_idle_read(struct db *db, int readable)
+void db_idle_read(struct db *db, int readable)
 {
 	db->idle_read = 0;
 	if (db->conn == NULL)
-		return 0;
+		return;
 	if (readable && drain_idle(db->conn) < 0) {
-		mark_down(db, "connection lost");
-		return -1;
+		mark_down(db, "connection lost");   /* the next db_ready connects again */
+		return;
 	}
 	db->idle_read = !readable;
-	return 0;
 }
 
 int db_ready(struct db *db)

@@ -68,11 +68,11 @@ int db_ready(struct db *db);
  * to watch (-1 while there is no connection); db_idle_read tells what the
  * wait saw.  readable: what waits is read now (notifications, or the EOF of
  * a server that went away); not readable: the next db_ready skips its own
- * non-blocking poll, one system call less per request.  -1 when the
- * connection was found broken.
+ * non-blocking poll, one system call less per request.  A connection
+ * found broken is closed; the next db_ready connects again.
  */
 int db_idle_socket(const struct db *db);
-int db_idle_read(struct db *db, int readable);
+void db_idle_read(struct db *db, int readable);
 
 /*
  * coherence = cluster: one round trip on the LISTENing connection (instead

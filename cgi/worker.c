@@ -107,12 +107,14 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	while (!stop_requested) {
 		fd_set readable;
 		int db_fd = db_idle_socket(app.db);
+		int watch_db = db_fd >= 0 && db_fd < FD_SETSIZE;
 
 		FD_ZERO(&readable);
 		FD_SET(listen_fd, &readable);
-		if (db_fd >= 0 && db_fd < FD_SETSIZE)
+		if (watch_db)
 			FD_SET(db_fd, &readable);
-		if (pselect((db_fd > listen_fd ? db_fd : listen_fd) + 1, &readable, NULL, NULL, NULL, &waiting) < 0) {
+		if (pselect((watch_db && db_fd > listen_fd ? db_fd : listen_fd) + 1, &readable, NULL, NULL, NULL,
+			    &waiting) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("waiting for a connection failed: %s", strerror(errno));
@@ -120,7 +122,7 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 			break;
 		}
 		/* Notifications that came while idle are taken now; none: the request need not look again. */
-		if (db_fd >= 0 && db_fd < FD_SETSIZE)
+		if (watch_db)
 			db_idle_read(app.db, FD_ISSET(db_fd, &readable));
 		if (!FD_ISSET(listen_fd, &readable))
 			continue;
