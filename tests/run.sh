@@ -8,17 +8,27 @@
 # TEST_JOBS at a time (default 16: all at once, the longest started first, so
 # that the machine's cores are busy from the first second to the last); each
 # suite's output is shown whole when it ends.
-# The end-to-end modules are shared among E2E_SHARDS runners (default 3), each
-# on a stack of its own (tests/e2e/run.py, E2E_CLAIMS), plain and ASan alike.
+# The end-to-end modules are shared among E2E_SHARDS runners (default 3; the
+# plain build's share in make test, e2e-timed: 2), each on a stack of its own
+# (tests/e2e/run.py, E2E_CLAIMS).
 #
-# Suites (default: e2e asan faults ops fuzz bench sql registry console unit deploy,
+# make test runs each end-to-end module once against the sanitizer build (asan),
+# which checks every memory access and undefined behaviour on the way, and again
+# against the plain -O2 build only where the build's speed is the subject
+# (E2E_TIMED: load, cache freshness under load, timeouts, two hosts; their
+# bounds are the plain build's) or the module is make check's core (E2E_CORE).
+# The plain build also serves every other suite (registry, console, deploy, ops,
+# faults, bench).  `tests/run.sh e2e` runs every module against the plain build.
+#
+# Suites (default: asan e2e-timed faults ops fuzz bench sql registry console unit deploy,
 # the longest first):
 #   unit      C unit tests (tests/unit, built in the tree)
 #   sql       constraint and trigger tests (tests/sql)
-#   e2e       end-to-end tests through nginx (tests/e2e)
+#   e2e       end-to-end tests through nginx (tests/e2e), every module
+#   e2e-timed the modules of E2E_CORE and E2E_TIMED only (make test's plain share)
 #   registry  checks, browsing and docker-config against a real registry (Debian's
 #             docker-registry) with skopeo as the client (tests/registry)
-#   asan      unit and e2e again against the AddressSanitizer/UBSan build in cgi/asan
+#   asan      unit and every e2e module against the AddressSanitizer/UBSan build in cgi/asan
 #   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 5; make fuzz: 60)
 #   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
 #   ops       install/uninstall, systemd units, spawn-fcgi, man pages (tests/ops)
@@ -32,8 +42,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 . tests/lib/stack.sh
 
-suites=${*:-e2e asan faults ops fuzz bench sql registry console unit deploy}
+suites=${*:-asan e2e-timed faults ops fuzz bench sql registry console unit deploy}
 shards=${E2E_SHARDS:-3}
+# make check's end-to-end modules, and those whose subject is time or load (run.py filters).
+E2E_CORE=${E2E_CORE:-t_create. t_read. t_update. t_delete. t_defaults. t_ids. t_routing. t_validation. t_field_rules. t_db_lock.}
+E2E_TIMED=${E2E_TIMED:-t_load. t_cache. t_cache_bound. t_cache_rows. t_two_hosts. t_outbound. t_check_hints. t_supervisor_stop. t_concurrency.}
 # The suites run on their own stacks, whatever this shell points at, and never
 # read a deployment's files in /etc/imagereg (tests that want a file name one).
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP \
@@ -159,6 +172,11 @@ run_one() {
 	e2e/*)
 		E2E_CLAIMS="$work/claims-e2e" suite "$s" in_stack "e2e-${s#e2e/}" python3 tests/e2e/run.py
 		;;
+	e2e-timed/*)
+		# shellcheck disable=SC2086
+		E2E_CLAIMS="$work/claims-e2e-timed" suite "$s" in_stack "e2e-timed-${s#e2e-timed/}" \
+			python3 tests/e2e/run.py $E2E_CORE $E2E_TIMED
+		;;
 	registry)
 		suite registry in_stack registry python3 tests/registry/run.py
 		;;
@@ -210,17 +228,18 @@ run_one() {
 # What runs in parallel: the suites, with e2e and asan split into their shards.
 units=""
 for s in $suites; do
-	case " unit sql e2e e2e-core registry asan valgrind fuzz faults ops deploy bench console " in
+	case " unit sql e2e e2e-core e2e-timed registry asan valgrind fuzz faults ops deploy bench console " in
 	*" $s "*) ;;
 	*) echo "unknown suite $s" >&2; exit 2 ;;
 	esac
 	case $s in
 	e2e) units="$units $(seq -f 'e2e/%g' -s ' ' 1 "$shards")" ;;
+	e2e-timed) units="$units $(seq -f 'e2e-timed/%g' -s ' ' 1 "${E2E_SHARDS:-2}")" ;;
 	asan) units="$units asan/unit $(seq -f 'asan/e2e/%g' -s ' ' 1 "$shards")" ;;
 	*) units="$units $s" ;;
 	esac
 done
-mkdir -p "$work/results" "$work/claims-e2e" "$work/claims-asan"
+mkdir -p "$work/results" "$work/claims-e2e" "$work/claims-e2e-timed" "$work/claims-asan"
 declare -A reported=()
 summary=""
 
