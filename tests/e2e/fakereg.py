@@ -5,6 +5,7 @@ Each fake runs in a thread of the test process on a free port and is a context m
     with FakeRegistry("basic", user="u", password="p") as reg:
         reg.address          # "http://127.0.0.1:PORT" (https:// with tls=True)
         reg.requests         # [(method, path, Authorization header or None)] as received
+        reg.connected_at     # time.monotonic() of each connection the raw kinds (hang, badrequest) accepted
 
 tls=True serves any kind over TLS with a self-signed certificate for IP 127.0.0.1 (made with the openssl CLI);
 reg.cert_pem is that certificate.  realm= replaces the bearer kind's token service URL.
@@ -33,6 +34,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 
 API_HEADER = ("Docker-Distribution-API-Version", "registry/2.0")
 KINDS = ("basic", "bearer", "plain", "password", "anonymous", "redirect", "hang", "badrequest")
@@ -126,6 +128,7 @@ class FakeRegistry:
         self.kind, self.user, self.password, self.token = kind, user, password, token
         self.tls, self._realm = tls, realm
         self.requests = []
+        self.connected_at = []
         self.port = None
         self.cert_pem = None
         self._server = self._thread = self._tmp = None
@@ -182,6 +185,7 @@ class FakeRegistry:
                     conn, _ = self._raw_sock.accept()
                 except OSError:
                     continue
+                self.connected_at.append(time.monotonic())
                 self.requests.append(("CONNECT", None, None))
                 if self.kind == "hang":
                     self._held_conns.append(conn)  # held open, never read, never answered
