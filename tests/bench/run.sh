@@ -218,7 +218,7 @@ start_refs() {
 rows=(
 	"ir_list|imagereg GET list|imagereg|get_list"
 	"ir_one|imagereg GET one|imagereg|get_one"
-	"ir_put|imagereg PUT default|imagereg|put_default"
+	"ir_put|imagereg PUT default|imagereg|put_alternate"
 	"ir_postdel|imagereg POST+DELETE|imagereg|post_delete"
 	"nginx_list|ref nginx return 200 (list)|nginx|get_list"
 	"mem_list|ref libfcgi in-memory GET list|mem|get_list"
@@ -227,7 +227,7 @@ rows=(
 	"bare_one|ref libfcgi bare GET one|bare|get_one"
 	"pg_list|ref libfcgi+libpq GET list|pg|get_list"
 	"pg_one|ref libfcgi+libpq GET one|pg|get_one"
-	"pg_put|ref libfcgi+libpq PUT default|pg|put_default"
+	"pg_put|ref libfcgi+libpq PUT default|pg|put_alternate"
 	"pg_postdel|ref libfcgi+libpq POST+DELETE|pg|post_delete"
 )
 # Rows measured side by side, a point at a time, so a slow drift (table bloat, a busy neighbour)
