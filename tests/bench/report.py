@@ -264,8 +264,10 @@ def scale_lines(info, ops, pts, sizes, size_bytes):
         f"The same requests at {', '.join(str(n) for n in sizes)} registries, {info['scale_conns']} connections, "
         f"{info['runs']} run(s) of {info['scale_seconds']} s a point (median req/s shown; non-2xx, socket errors "
         "and background writes summed over the runs). At each size the table is filled in SQL to exactly that "
-        "many rows (the first one default, providers alternating harbor and native), the responder told to "
-        "forget its cache, and imagereg's own answers captured for the in-memory reference.",
+        "many rows (the first one default, providers alternating harbor and native) and vacuumed, the responder "
+        "told to forget its cache, imagereg's own answers captured for the in-memory reference, and both "
+        "references restarted. After each restart half a second of PUTs goes unmeasured (fresh sessions "
+        "compile the SQL functions on their first write).",
         "",
         f"- GET list: the whole list. GET one: the third row. GET page: `?{info['scale_query']}` (the references "
         "answer it too: in-memory with the captured bytes, libfcgi+libpq with one statement that pages and counts "
