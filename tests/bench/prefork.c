@@ -125,8 +125,8 @@ int prefork_run(const char *path, int workers, worker_init_fn init, serve_fn ser
 	return 0;
 }
 
-/* The header block of every reference response; its length. */
-static int response_head(char *head, size_t size, int status, int len)
+/* The header block of every reference response, extra (whole "Name: value\r\n" lines) before its end; its length. */
+static int response_head(char *head, size_t size, int status, const char *extra, int len)
 {
 	/* FCGX_FPrintF has its own printf: format here, then FCGX_PutStr. */
 	return snprintf(head, size,
@@ -134,23 +134,30 @@ static int response_head(char *head, size_t size, int status, int len)
 			"Content-Type: application/json; charset=utf-8\r\n"
 			"Content-Length: %d\r\n"
 			"Cache-Control: no-store\r\n"
-			"X-Content-Type-Options: nosniff\r\n\r\n", status, len);
+			"X-Content-Type-Options: nosniff\r\n%s\r\n", status, len, extra);
 }
 
-int prefork_reply(FCGX_Request *r, int status, const char *body, int len)
+int prefork_reply_with(FCGX_Request *r, int status, const char *extra, const char *body, int len)
 {
-	char head[256];
-	int n = response_head(head, sizeof head, status, len);
+	char head[512];
+	int n = response_head(head, sizeof head, status, extra, len);
 
+	if (n < 0 || n >= (int)sizeof head)
+		return -1;
 	if (FCGX_PutStr(head, n, r->out) != n || FCGX_PutStr(body, len, r->out) != len)
 		return -1;
 	return 0;
 }
 
+int prefork_reply(FCGX_Request *r, int status, const char *body, int len)
+{
+	return prefork_reply_with(r, status, "", body, len);
+}
+
 int prefork_response(int status, const char *body, int len, char **out, int *outlen)
 {
 	char head[256];
-	int n = response_head(head, sizeof head, status, len);
+	int n = response_head(head, sizeof head, status, "", len);
 
 	*out = malloc((size_t)n + (size_t)len);
 	if (*out == NULL)

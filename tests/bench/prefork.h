@@ -20,6 +20,9 @@ int prefork_run(const char *path, int workers, worker_init_fn init, serve_fn ser
 /* Writes a complete response: status line, JSON headers, body.  0, or -1 if the client went away. */
 int prefork_reply(FCGX_Request *r, int status, const char *body, int len);
 
+/* The same with extra header lines ("Name: value\r\n" each, at most a few hundred bytes) before the body. */
+int prefork_reply_with(FCGX_Request *r, int status, const char *extra, const char *body, int len);
+
 /* The same response as one malloc'd buffer (*out, *outlen; the caller frees it).  0, or -1 when out of memory. */
 int prefork_response(int status, const char *body, int len, char **out, int *outlen);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define MAX_BODY (1 << 20)
+#define PAGE_SIZE_MAX 100       /* as imagereg's list_query.h */
 #define ACTOR "bench-reference"
 
 /*
@@ -21,7 +22,7 @@
 	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version," \
 	" (extract(epoch FROM created_at) * 1000000)::bigint AS created_us"
 
-enum stmt { S_LIST, S_GET, S_INSERT, S_UPDATE, S_DELETE, S__MAX };
+enum stmt { S_LIST, S_GET, S_PAGE, S_INSERT, S_UPDATE, S_DELETE, S__MAX };
 
 static const struct {
 	const char *name;
@@ -32,6 +33,14 @@ static const struct {
 		"SELECT " REGISTRY_COLUMNS " FROM registry ORDER BY created_at, id" },
 	[S_GET] = { "registry_get", 1,
 		"SELECT " REGISTRY_COLUMNS " FROM registry WHERE id = $1" },
+	/*
+	 * imagereg filters and pages its cached list and has no statement for a
+	 * page: this is the one a responder without a cache would run, the count
+	 * of every match (X-Total-Count) included, in one round trip.
+	 */
+	[S_PAGE] = { "registry_page", 3,
+		"SELECT " REGISTRY_COLUMNS ", count(*) OVER () AS total FROM registry WHERE provider = $1"
+		" ORDER BY created_at, id LIMIT $2 OFFSET $3" },
 	[S_INSERT] = { "registry_insert", 11,
 		"SELECT registry_id, replayed FROM imagereg_registry_create($1, $2, $3, $4, $5, $6::boolean,"
 		" $7::bytea, $8::bytea, $9::boolean, $10, $11)" },
@@ -71,15 +80,20 @@ static void *connect_db(void)
 	return conn;
 }
 
-/* Serialises obj as the response body and drops it. */
-static void reply_json(FCGX_Request *r, int status, struct json_object *obj)
+/* Serialises obj as the response body, after the extra header lines, and drops it. */
+static void reply_json_with(FCGX_Request *r, int status, const char *extra, struct json_object *obj)
 {
 	size_t len;
 	const char *text = json_object_to_json_string_length(
 		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 
-	prefork_reply(r, status, text, (int)len);
+	prefork_reply_with(r, status, extra, text, (int)len);
 	json_object_put(obj);
+}
+
+static void reply_json(FCGX_Request *r, int status, struct json_object *obj)
+{
+	reply_json_with(r, status, "", obj);
 }
 
 static void reply_message(FCGX_Request *r, int status, const char *message)
@@ -188,6 +202,71 @@ static void do_get(FCGX_Request *r, PGconn *db, const char *id)
 	PQclear(res);
 }
 
+/*
+ * The value of query parameter name, copied into buf: 0, 1 when it is absent,
+ * -1 when it is empty, too long or escaped (the bench sends plain values only).
+ */
+static int query_param(const char *query, const char *name, char *buf, size_t size)
+{
+	size_t name_len = strlen(name);
+
+	for (const char *p = query; *p != '\0'; p += strcspn(p, "&"), p += *p == '&') {
+		size_t len = strcspn(p, "&");
+
+		if (len <= name_len || strncmp(p, name, name_len) != 0 || p[name_len] != '=')
+			continue;
+		len -= name_len + 1;
+		if (len == 0 || len >= size || memchr(p + name_len + 1, '%', len) != NULL)
+			return -1;
+		memcpy(buf, p + name_len + 1, len);
+		buf[len] = '\0';
+		return 0;
+	}
+	return 1;
+}
+
+/* A query parameter that must be a number from 1 to max, or dflt when absent; -1 when it is not. */
+static long query_number(const char *query, const char *name, long max, long dflt)
+{
+	char buf[16], *end;
+	int found = query_param(query, name, buf, sizeof buf);
+	long n;
+
+	if (found != 0)
+		return found > 0 ? dflt : -1;
+	n = strtol(buf, &end, 10);
+	return *end == '\0' && n >= 1 && n <= max ? n : -1;
+}
+
+/* GET .../registry?provider=P[&page=N][&page_size=M]: the matches of that page, X-Total-Count all of them. */
+static void do_page(FCGX_Request *r, PGconn *db, const char *query)
+{
+	char provider[32], limit[16], offset[32], header[64];
+	long page = query_number(query, "page", 1000000000L, 1);
+	long page_size = query_number(query, "page_size", PAGE_SIZE_MAX, 20);
+	const char *params[] = { provider, limit, offset };
+	struct json_object *list;
+	PGresult *res;
+
+	if (query_param(query, "provider", provider, sizeof provider) != 0 || page < 0 || page_size < 0) {
+		reply_message(r, 400, "this reference pages by provider, page and page_size only");
+		return;
+	}
+	snprintf(limit, sizeof limit, "%ld", page_size);
+	snprintf(offset, sizeof offset, "%lld", (long long)(page - 1) * page_size);
+	res = run(r, db, S_PAGE, params);
+	if (res == NULL)
+		return;
+	list = json_object_new_array_ext(PQntuples(res));
+	for (int i = 0; i < PQntuples(res); i++)
+		json_object_array_add(list, registry_json(res, i));
+	/* An empty page has no row to carry the count: imagereg would say how many match; rare in the bench. */
+	snprintf(header, sizeof header, "X-Total-Count: %s\r\n",
+		 PQntuples(res) > 0 ? PQgetvalue(res, 0, PQnfields(res) - 1) : "0");
+	reply_json_with(r, 200, header, list);
+	PQclear(res);
+}
+
 static void do_create(FCGX_Request *r, PGconn *db, struct json_object *in)
 {
 	const char *params[] = {
@@ -235,12 +314,13 @@ static void do_delete(FCGX_Request *r, PGconn *db, const char *id)
 	PQclear(res);
 }
 
-/* GET/POST on .../registry, GET/PUT/DELETE on .../registry/ID. */
+/* GET/POST on .../registry (GET with a query string: a page), GET/PUT/DELETE on .../registry/ID. */
 static void serve(FCGX_Request *r, void *ctx)
 {
 	PGconn *db = ctx;
 	const char *method = FCGX_GetParam("REQUEST_METHOD", r->envp);
 	const char *path = FCGX_GetParam("PATH_INFO", r->envp);
+	const char *query = FCGX_GetParam("QUERY_STRING", r->envp);
 	const char *id = path != NULL ? strstr(path, "/registry/") : NULL;
 	struct json_object *in = NULL;
 
@@ -257,6 +337,8 @@ static void serve(FCGX_Request *r, void *ctx)
 	}
 	if (strcmp(method, "GET") == 0 && id != NULL)
 		do_get(r, db, id);
+	else if (strcmp(method, "GET") == 0 && query != NULL && query[0] != '\0')
+		do_page(r, db, query);
 	else if (strcmp(method, "GET") == 0)
 		do_list(r, db);
 	else if (strcmp(method, "POST") == 0 && id == NULL)

@@ -1,12 +1,15 @@
 """tests/bench/report.py - turns run.sh's raw measurements into the table, the targets, results.md and plot data.
 
 Usage: python3 report.py WORK OUT.  Reads WORK/raw.tsv (one line per wrk run), WORK/mem.tsv (RSS samples),
-WORK/info.txt (machine and settings, key=value) and WORK/rows.txt (key|label|target|script, table order).
-Prints the table and the targets; writes OUT/results.md and WORK/throughput.tsv (for throughput.gp).
+WORK/info.txt (machine and settings, key=value) and WORK/rows.txt (key|label|target|script, table order); when the
+scale phase ran, WORK/scale-raw.tsv (one line per wrk run), WORK/scale-sizes.tsv (bytes at each size) and
+WORK/scale-ops.txt (key|label|script|references, table order).  Prints the tables and the targets; writes OUT/results.md,
+WORK/throughput.tsv (for throughput.gp) and, with the scale phase, WORK/scale-quiet.tsv, WORK/scale-on.tsv and
+WORK/scale-style.gp (for scale.gp).
 """
 
 import csv
-import statistics
+import os
 import sys
 
 # Which reference each imagereg row is compared with: req/s against nginx, in-memory libfcgi and
@@ -18,6 +21,11 @@ COMPARE = {
     "ir_postdel": {"pg": "pg_postdel", "p99": "pg_postdel"},
 }
 MIB = 1024
+# Who answers in the scale phase (scale-raw.tsv's responder): imagereg per coherence mode, then the references.
+SCALE_RESPONDERS = [("host", "imagereg host"), ("cluster", "imagereg cluster"),
+                    ("mem", "ref libfcgi in-memory"), ("pg", "ref libfcgi+libpq")]
+SCALE_IMAGEREG = ("host", "cluster")
+SCALE_WRITES = [("quiet", "quiet"), ("on", "on")]
 
 
 def read_tsv(path):
@@ -35,11 +43,11 @@ def read_rows(path):
         return [line.rstrip("\n").split("|") for line in f if line.strip()]
 
 
-def points(raw):
-    """{(row, conns): the run with the median req/s, plus non-2xx and socket errors summed over every run}."""
+def points(raw, key=lambda r: (r["row"], int(r["conns"]))):
+    """{key(run): the run with the median req/s, plus non-2xx and socket errors summed over every run}."""
     runs = {}
     for r in raw:
-        runs.setdefault((r["row"], int(r["conns"])), []).append(r)
+        runs.setdefault(key(r), []).append(r)
     out = {}
     for key, rs in runs.items():
         rs.sort(key=lambda r: float(r["rps"]))
@@ -51,6 +59,7 @@ def points(raw):
             "non2xx": sum(int(r["non2xx"]) for r in rs),
             "errors": sum(int(r["socket_errors"]) for r in rs),
             "rps_spread": (float(rs[0]["rps"]), float(rs[-1]["rps"])),
+            "runs": rs,
         }
     return out
 
@@ -188,6 +197,97 @@ def plot_data(rows, pts, conns_list, path):
             f.write(f"{c}\t" + "\t".join(cells) + "\n")
 
 
+def scale_key(r):
+    return r["op"], r["responder"], int(r["size"]), r["writes"]
+
+
+def scale_table(ops, pts, sizes, seconds):
+    """One line per operation, size, writes and responder; imagereg's with ratios to both references."""
+    head = ["operation", "responder", "registries", "writes", "req/s", "p50 ms", "p99 ms", "non-2xx", "sock err",
+            "bg writes/s", "bg failed", "÷ in-mem", "÷ libpq"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 4 + ["---:"] * (len(head) - 4)) + "|"]
+    for op, label, *_ in ops:
+        for n in sizes:
+            for writes, wlabel in SCALE_WRITES:
+                for who, wholabel in SCALE_RESPONDERS:
+                    p = pts.get((op, who, n, writes))
+                    if p is None:
+                        continue
+
+                    def vs(ref):
+                        q = pts.get((op, ref, n, writes))
+                        return fmt_ratio(ratio(p["rps"], q["rps"])) if q and who in SCALE_IMAGEREG else ""
+
+                    bg = sum(int(r["bg_writes"]) for r in p["runs"])
+                    failed = sum(int(r["bg_failed"]) for r in p["runs"])
+                    cells = [label, wholabel, str(n), wlabel, f"{p['rps']:.0f}", f"{p['p50']:.2f}",
+                             f"{p['p99']:.2f}", str(p["non2xx"]), str(p["errors"]),
+                             f"{bg / (len(p['runs']) * seconds):.1f}", str(failed), vs("mem"), vs("pg")]
+                    lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def scale_series(ops, pts):
+    """[(op index, responder index, op, responder, title)] of every series measured, responders first."""
+    out = []
+    for ri, (who, wholabel) in enumerate(SCALE_RESPONDERS):
+        for oi, (op, label, *_) in enumerate(ops):
+            if any(k[0] == op and k[1] == who for k in pts):
+                out.append((oi, ri, op, who, f"{wholabel} {label}"))
+    return out
+
+
+def scale_plot_data(ops, pts, sizes, work):
+    """scale-quiet.tsv and scale-on.tsv (req/s, one column per series) and scale-style.gp (colour per
+    operation, dash per responder, as word lists scale.gp indexes)."""
+    series = scale_series(ops, pts)
+    for writes, _ in SCALE_WRITES:
+        with open(f"{work}/scale-{writes}.tsv", "w") as f:
+            f.write("registries\t" + "\t".join(s[4] for s in series) + "\n")
+            for n in sizes:
+                cells = [f"{pts[(op, who, n, writes)]['rps']:.1f}" if (op, who, n, writes) in pts else "NaN"
+                         for _, _, op, who, _ in series]
+                f.write(f"{n}\t" + "\t".join(cells) + "\n")
+    with open(f"{work}/scale-style.gp", "w") as f:
+        f.write(f"nseries = {len(series)}\n")
+        f.write('colours = "' + " ".join(str(s[0] + 1) for s in series) + '"\n')
+        f.write('dashes = "' + " ".join(str(s[1] + 1) for s in series) + '"\n')
+
+
+def scale_lines(info, ops, pts, sizes, size_bytes):
+    seconds = float(info["scale_seconds"])
+    per_size = ", ".join(f"{n}: {int(b['list_bytes']) / 1024:.0f} KiB list, page of {b['page_rows']} rows "
+                         f"({int(b['page_bytes']) / 1024:.1f} KiB)" for n, b in sorted(size_bytes.items()))
+    return [
+        "## Scale",
+        "",
+        f"The same requests at {', '.join(str(n) for n in sizes)} registries, {info['scale_conns']} connections, "
+        f"{info['runs']} run(s) of {info['scale_seconds']} s a point (median req/s shown; non-2xx, socket errors "
+        "and background writes summed over the runs). At each size the table is filled in SQL to exactly that "
+        "many rows (the first one default, providers alternating harbor and native) and vacuumed, the responder "
+        "told to forget its cache, imagereg's own answers captured for the in-memory reference, and both "
+        "references restarted. After each restart half a second of PUTs goes unmeasured (fresh sessions "
+        "compile the SQL functions on their first write).",
+        "",
+        f"- GET list: the whole list. GET one: the third row. GET page: `?{info['scale_query']}` (the references "
+        "answer it too: in-memory with the captured bytes, libfcgi+libpq with one statement that pages and counts "
+        "the matches). PUT: the second row's full body, its namespace changed back and forth (every PUT a real "
+        "change).",
+        "- writes on: a background writer PUTs the fourth row through the API about every 0.1 s (a curl loop, "
+        "B after A, each a real change) for the whole point; bg writes/s is what it achieved, bg failed its "
+        "answers other than 200. quiet: no writer.",
+        "- imagereg host / cluster: the responder restarted with `coherence = host` or `cluster`. The "
+        "references have no mode: they are measured once, beside imagereg host. ÷ in-mem and ÷ libpq divide "
+        "imagereg's req/s by the reference's for the same operation, size and writes.",
+        f"- Response sizes: {per_size}.",
+        "",
+        *scale_table(ops, pts, sizes, seconds),
+        "",
+        "![req/s against registries](scale.png)",
+        "",
+    ]
+
+
 def settings_lines(info):
     return [
         f"- Each point: {info['runs']} wrk run(s) of {info['seconds']} s; the run with the median req/s is shown. "
@@ -294,6 +394,16 @@ def main():
     if worker is not None:
         md += [f"Change from the tenth to the end: max RSS {max_change:+.1f} %, largest change of one worker "
                f"{worker:.1f} %.", ""]
+    if os.path.exists(f"{work}/scale-raw.tsv"):
+        ops = read_rows(f"{work}/scale-ops.txt")
+        spts = points(read_tsv(f"{work}/scale-raw.tsv"), scale_key)
+        sizes = [int(n) for n in info["scale_sizes"].split()]
+        size_bytes = {int(r["size"]): r for r in read_tsv(f"{work}/scale-sizes.tsv")}
+        scale = scale_lines(info, ops, spts, sizes, size_bytes)
+        print()
+        print("\n".join(scale))
+        md += scale
+        scale_plot_data(ops, spts, sizes, work)
     md += ["## Tuning", "", *tuning_lines(info), ""]
     with open(f"{out}/results.md", "w") as f:
         f.write("\n".join(md))

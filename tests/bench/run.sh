@@ -18,6 +18,9 @@
 #   BENCH_TIMEOUT [10s]          wrk's per-request timeout; a slower answer is a socket error, left out of p99
 #   BENCH_OUT [tests/bench]      where results.md and throughput.png go
 #   BENCH_DB_DUMPS [none]        a directory that gets db-before.tsv and db-after.tsv (the registry table)
+#   BENCH_SCALE_SIZES ["10 100 1000 10000"]  registries at each point of the scale phase; "" skips the phase
+#   BENCH_SCALE_CONNS [BENCH_TARGET_CONNS]   connections of the scale phase
+#   BENCH_SCALE_SECONDS [BENCH_SECONDS]      length of one wrk run there; a fraction (0.25) ends wrk by SIGINT
 #   BENCH_KEEP [unset]           keep the work directory under /tmp (logs, raw wrk output)
 set -euo pipefail
 
@@ -38,6 +41,13 @@ out=${BENCH_OUT:-$bench}
 wrk_timeout=${BENCH_TIMEOUT:-10s}
 mem_conns=32
 seed_count=20
+scale_sizes=${BENCH_SCALE_SIZES-10 100 1000 10000}
+scale_conns=${BENCH_SCALE_CONNS:-$target_conns}
+scale_seconds=${BENCH_SCALE_SECONDS:-$bench_seconds}
+# The scale phase's filtered page: the first page of the native registries, half of the table (scale_fill
+# alternates harbor and native).  Page 1 has rows at every size (5 at 10 registries, 20 from 40 up); imagereg
+# looks at every row whichever page is asked, to count the matches for X-Total-Count.
+scale_query="provider=native&page=1&page_size=20"
 
 # Our own stack, whatever this shell points at; authentication on, as the targets require.
 unset IMAGEREG_DSN IMAGEREG_ADMIN_DSN IMAGEREG_KEY_FILE IMAGEREG_FCGI IMAGEREG_WRAP IMAGEREG_AUTH \
@@ -46,21 +56,24 @@ export IMAGEREG_WORKERS=$workers
 
 work=$(mktemp -d /tmp/imagereg-bench.XXXXXX)
 chmod 0755 "$work"   # the postgres user must reach the cluster below it
-mkdir -p "$work/stack" "$work/ref" "$work/raw" "$out"
-ref_pids=()
+mkdir -p "$work/stack" "$work/ref" "$work/raw" "$work/scale" "$out"
+declare -A ref_pids=()   # socket name -> PID of the reference serving it
+writer_pid="" writer_writes=0 writer_failed=0 wrk_pid="" point_stats=""
 
 die() {
 	echo "bench: $*" >&2
 	exit 1
 }
 
-# Stops what we started, by PID: reference nginx, the references, then the stack.
+# Stops what we started, by PID: a wrk run, the background writer, reference nginx, the references, the stack.
 cleanup() {
-	local pid
+	local pid sock
+	[ -z "$wrk_pid" ] || kill -TERM "$wrk_pid" 2>/dev/null || true
+	[ -z "$writer_pid" ] || writer_stop >/dev/null
 	pid=$(cat "$work/ref/nginx.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null \
 		&& stack_wait 10 bash -c "! kill -0 $pid"
-	for pid in "${ref_pids[@]}"; do
-		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	for sock in "${!ref_pids[@]}"; do
+		stop_ref "$sock"
 	done
 	stack_stop "$work/stack"
 	if [ -n "${BENCH_KEEP:-}" ]; then
@@ -118,9 +131,14 @@ seed() {
 		[ -n "$id" ] || die "seed $n: no registry_id in the answer"
 		seed_ids+=("$id")
 	done
+	# What the wrk scripts ask for (the scale phase sets its own): GET one reads the third row,
+	# PUT default moves the default between the first two.
+	read_id=${seed_ids[2]}
+	put_a="${seed_ids[0]} $(seed_body 1 true)"
+	put_b="${seed_ids[1]} $(seed_body 2 true)"
 	# What the references serve: the real responses, byte for byte.
 	api GET "" >"$work/list.json"
-	api GET "/${seed_ids[2]}" >"$work/one.json"
+	api GET "/$read_id" >"$work/one.json"
 	[ "$(ids_of <"$work/list.json" | wc -l)" -eq "$seed_count" ] || die "the list does not have $seed_count rows"
 }
 
@@ -183,21 +201,29 @@ stack_keep_conn() {
 	sleep 1
 }
 
+# start_ref BINARY SOCKET [ARG...]: the reference $work/BINARY with its workers on $work/ref/SOCKET.sock (the
+# name nginx.conf.in's upstream uses), ARGs after; logs in $work/ref/BINARY.log.  The scale phase restarts
+# ref_mem and ref_pg at every size.
+start_ref() {
+	local bin=$1 sock=$2
+	shift 2
+	"$work/$bin" "$work/ref/$sock.sock" "$workers" "$@" </dev/null >>"$work/ref/$bin.log" 2>&1 &
+	ref_pids[$sock]=$!
+	stack_wait 10 test -S "$work/ref/$sock.sock" || die "$sock did not start: $(tail -n 5 "$work/ref/$bin.log")"
+}
+
+# stop_ref SOCKET: stops the reference serving it, by PID, and waits for it (its socket is gone then).
+stop_ref() {
+	[ -n "${ref_pids[$1]:-}" ] || return 0
+	kill -TERM "${ref_pids[$1]}" 2>/dev/null && wait "${ref_pids[$1]}" 2>/dev/null
+	unset "ref_pids[$1]"
+}
+
 start_refs() {
-	"$work/ref_mem" "$work/ref/ref_mem.sock" "$workers" "$work/list.json" "$work/one.json" \
-		</dev/null >>"$work/ref/ref_mem.log" 2>&1 &
-	ref_pids+=($!)
-	"$work/ref_pg" "$work/ref/ref_pg.sock" "$workers" </dev/null >>"$work/ref/ref_pg.log" 2>&1 &
-	ref_pids+=($!)
-	local what
-	for what in list one; do
-		"$work/ref_bare" "$work/ref/ref_bare_$what.sock" "$workers" "$work/$what.json" \
-			</dev/null >>"$work/ref/ref_bare.log" 2>&1 &
-		ref_pids+=($!)
-	done
-	stack_wait 10 test -S "$work/ref/ref_mem.sock" || die "ref_mem did not start: $(tail -n 5 "$work/ref/ref_mem.log")"
-	stack_wait 10 test -S "$work/ref/ref_pg.sock" || die "ref_pg did not start: $(tail -n 5 "$work/ref/ref_pg.log")"
-	stack_wait 10 test -S "$work/ref/ref_bare_one.sock" || die "ref_bare did not start: $(tail -n 5 "$work/ref/ref_bare.log")"
+	start_ref ref_mem ref_mem "$work/list.json" "$work/one.json"
+	start_ref ref_pg ref_pg
+	start_ref ref_bare ref_bare_list "$work/list.json"
+	start_ref ref_bare ref_bare_one "$work/one.json"
 	nginx -p "$work/ref" -c "$work/ref/nginx.conf" -e "$work/ref/nginx-error.log" </dev/null >/dev/null 2>&1 \
 		|| die "reference nginx did not start: $(cat "$work/ref/nginx-error.log")"
 	stack_wait 10 test -s "$work/ref/nginx.pid" || die "reference nginx wrote no pid"
@@ -218,7 +244,7 @@ start_refs() {
 rows=(
 	"ir_list|imagereg GET list|imagereg|get_list"
 	"ir_one|imagereg GET one|imagereg|get_one"
-	"ir_put|imagereg PUT default|imagereg|put_default"
+	"ir_put|imagereg PUT default|imagereg|put_alternate"
 	"ir_postdel|imagereg POST+DELETE|imagereg|post_delete"
 	"nginx_list|ref nginx return 200 (list)|nginx|get_list"
 	"mem_list|ref libfcgi in-memory GET list|mem|get_list"
@@ -227,7 +253,7 @@ rows=(
 	"bare_one|ref libfcgi bare GET one|bare|get_one"
 	"pg_list|ref libfcgi+libpq GET list|pg|get_list"
 	"pg_one|ref libfcgi+libpq GET one|pg|get_one"
-	"pg_put|ref libfcgi+libpq PUT default|pg|put_default"
+	"pg_put|ref libfcgi+libpq PUT default|pg|put_alternate"
 	"pg_postdel|ref libfcgi+libpq POST+DELETE|pg|post_delete"
 )
 # Rows measured side by side, a point at a time, so a slow drift (table bloat, a busy neighbour)
@@ -256,14 +282,30 @@ target_url() {
 	esac
 }
 
-# wrk_run CONNS SECONDS SCRIPT URL OUTFILE: one wrk run, its output kept.
+# wrk_run CONNS SECONDS SCRIPT URL OUTFILE: one wrk run, its output kept.  The scripts' rows are read_id,
+# put_a and put_b (seed sets them; the scale phase has its own), the page scale_query.
+#
+# wrk's -d takes whole seconds.  A fraction (the smoke test's short scale points) runs wrk for the next whole
+# second and ends it by SIGINT after the fraction: wrk then reports as at the end of -d, rates over the time it
+# ran.  wrk runs in the background, where a shell without job control starts it with SIGINT ignored until wrk
+# sets its handler: a SIGINT that comes before (a slow start) is lost and the run takes its whole second,
+# where it would have killed wrk without a word.
 wrk_run() {
-	local conns=$1 threads=2
+	local conns=$1 secs=$2 threads=2 rc=0 whole=${2%.*}
 	[ "$conns" -ge 2 ] || threads=1
-	BENCH_DIR=$bench BENCH_TOKEN=$IMAGEREG_TOKEN BENCH_ID=${seed_ids[2]} \
-	BENCH_PUT_A="${seed_ids[0]} $(seed_body 1 true)" BENCH_PUT_B="${seed_ids[1]} $(seed_body 2 true)" \
-		wrk -t"$threads" -c"$conns" -d"$2"s --timeout "$wrk_timeout" --latency -s "$bench/$3.lua" "$4" >"$5" 2>&1 \
-		|| { cat "$5" >&2; die "wrk failed"; }
+	[ "$whole" = "$secs" ] || whole=$(( ${whole:-0} + 1 ))
+	BENCH_DIR=$bench BENCH_TOKEN=$IMAGEREG_TOKEN BENCH_ID=$read_id BENCH_PUT_A=$put_a BENCH_PUT_B=$put_b \
+	BENCH_QUERY=$scale_query \
+		wrk -t"$threads" -c"$conns" -d"$whole"s --timeout "$wrk_timeout" \
+		--latency -s "$bench/$3.lua" "$4" >"$5" 2>&1 &
+	wrk_pid=$!   # for cleanup, if we are stopped meanwhile
+	if [ "$whole" != "$secs" ]; then
+		sleep "$secs"
+		kill -INT "$wrk_pid" 2>/dev/null || true
+	fi
+	wait "$wrk_pid" || rc=$?
+	wrk_pid=""
+	[ "$rc" -eq 0 ] || { cat "$5" >&2; die "wrk failed"; }
 }
 
 # parse_wrk FILE: "req/s p50_ms p99_ms requests non2xx socket_errors" from wrk --latency output.
@@ -288,11 +330,19 @@ parse_wrk() {
 	}' "$1"
 }
 
+# run_point CONNS SECONDS SCRIPT URL OUTFILE: one wrk run; its numbers, as parse_wrk prints them, in
+# point_stats (not output: in a subshell wrk would be out of cleanup's reach).
+run_point() {
+	wrk_run "$@"
+	point_stats=$(parse_wrk "$5") || { cat "$5" >&2; die "cannot read wrk's output in $5"; }
+}
+
 # measure KEY CONNS RUN: one run of a row, appended to raw.tsv.
 measure() {
-	local key=$1 conns=$2 run=$3 file="$work/raw/$1.$2.$3.txt" stats
-	wrk_run "$conns" "$bench_seconds" "$(row_field "$key" 4)" "$(target_url "$(row_field "$key" 3)")" "$file"
-	stats=$(parse_wrk "$file") || { cat "$file" >&2; die "cannot read wrk's output for $key"; }
+	local key=$1 conns=$2 run=$3 stats
+	run_point "$conns" "$bench_seconds" "$(row_field "$key" 4)" "$(target_url "$(row_field "$key" 3)")" \
+		"$work/raw/$1.$2.$3.txt"
+	stats=$point_stats
 	printf '%s\t%s\t%s\t%s\n' "$key" "$conns" "$run" "${stats// /$'\t'}" >>"$work/raw.tsv"
 	printf '  %-34s c=%-4s run %s: %s\n' "$(row_field "$key" 2)" "$conns" "$run" "$stats"
 }
@@ -363,6 +413,231 @@ measure_memory() {
 	rss_sample last "$mem_done"
 }
 
+# --- scale -----------------------------------------------------------------------------------------------------------
+
+# Operations of the scale phase: key, label, wrk script, the references that answer it (beside imagereg in
+# each mode of scale_modes).  Order here is the order of the table.
+scale_ops=(
+	"list|GET list|get_list|mem pg"
+	"one|GET one|get_one|mem pg"
+	"page|GET page|get_page|mem pg"
+	"put|PUT|put_alternate|pg"
+)
+scale_modes="host cluster"
+
+# sql STATEMENT...: as the admin (the stack's PG* variables), all in one transaction; unaligned rows, no header.
+sql() {
+	local args=(-X -q -A -t -v ON_ERROR_STOP=1 -1) st
+	for st in "$@"; do
+		args+=(-c "$st")
+	done
+	psql "${args[@]}"
+}
+
+# After a change in SQL: every worker forgets what it cached before its next request (the counters move;
+# the NOTIFY of a statement alone reaches a worker a moment later).
+responder_forget() {
+	"$IMAGEREG_CLI" cache flush >/dev/null
+}
+
+# The seeded rows, every column, kept aside while the scale phase owns the table.
+scale_save() {
+	sql "COPY (SELECT * FROM registry ORDER BY created_at, id) TO STDOUT" >"$work/scale/seed.copy"
+}
+
+# The table as seeded again: the same rows with the same ids, created_at and default.
+scale_restore() {
+	sql "DELETE FROM registry" "COPY registry FROM STDIN" <"$work/scale/seed.copy"
+	responder_forget
+}
+
+# scale_fill N: the table holds N registries and nothing else, oldest first in i order, the first one default,
+# providers alternating harbor and native (the page filters on native), values as sql/001's constraints want.
+# One INSERT of N rows sends one notification (more than 300 ids: "registry", the workers read it all again).
+# Then VACUUM ANALYZE, as after any bulk load: else autovacuum takes the dead rows and the audit trail's new
+# ones during the first points (on 2 cores that shows), and the plans are made for the old table.
+scale_fill() {
+	sql "DELETE FROM registry" \
+		"INSERT INTO registry (address, provider, namespace, is_default)
+		 SELECT format('https://scale%s.example.com', i), CASE i % 2 WHEN 0 THEN 'native' ELSE 'harbor' END,
+		        format('ns%s', i), i = 1
+		 FROM generate_series(1, $1) AS i ORDER BY i"
+	psql -X -q -v ON_ERROR_STOP=1 -c "VACUUM ANALYZE registry, registry_audit"
+	responder_forget
+}
+
+# scale_body ID NAMESPACE: row ID's full PUT body as it is, with another namespace.
+scale_body() {
+	sql "SELECT json_build_object('address', address, 'provider', provider, 'namespace', '$2', 'region', region,
+		'is_default', is_default, 'enable_tls', enable_tls) FROM registry WHERE id = '$1'"
+}
+
+# scale_capture N: what ref_mem serves at this size, imagereg's answers byte for byte, in scale/N/; both
+# references restarted, ref_mem with these answers, ref_pg with fresh sessions like the responder's.
+scale_capture() {
+	local dir=$work/scale/$1
+	mkdir -p "$dir"
+	api GET "" >"$dir/list.json"
+	api GET "/$read_id" >"$dir/one.json"
+	api GET "?$scale_query" >"$dir/page.json"
+	[ "$(ids_of <"$dir/list.json" | wc -l)" -eq "$1" ] || die "the list does not have $1 rows"
+	printf '%s\t%s\t%s\t%s\n' "$1" "$(wc -c <"$dir/list.json")" "$(wc -c <"$dir/page.json")" \
+		"$(ids_of <"$dir/page.json" | wc -l)" >>"$work/scale-sizes.tsv"
+	stop_ref ref_mem
+	stop_ref ref_pg
+	start_ref ref_mem ref_mem "$dir/list.json" "$dir/one.json" "$dir/page.json"
+	start_ref ref_pg ref_pg
+	stack_wait 10 curl -sf -o /dev/null "$(target_url mem)" || die "ref_mem does not answer at $1 registries"
+	stack_wait 10 curl -sf -o /dev/null "$(target_url pg)" || die "ref_pg does not answer at $1 registries"
+	warm_up pg
+}
+
+# warm_up TARGET: half a second of PUTs (or one point, if shorter), not measured.  A fresh PostgreSQL session
+# compiles the write functions and triggers on its first write and plans for the table as it is now (a few ms
+# each, 8 sessions at once on 2 cores: most of a short point).  Restarted at every size, the responder and
+# ref_pg both start measuring with warm sessions planned for the size.
+warm_up() {
+	local secs=0.5
+	awk "BEGIN { exit !($scale_seconds < $secs) }" && secs=$scale_seconds
+	run_point "$scale_conns" "$secs" put_alternate "$(target_url "$1")" "$work/raw/scale.warm.txt"
+}
+
+# responder_mode MODE: the responder restarted with coherence = MODE (host or cluster), warmed up.
+responder_mode() {
+	stack_stop_responder "$work/stack"
+	IMAGEREG_COHERENCE=$1 stack_start_responder "$work/stack" || die "the responder did not restart in $1 mode"
+	warm_up imagereg
+}
+
+# writer_start ID BODY_A BODY_B: the background writes, a PUT through the API every 0.1 s (B after A after B,
+# so each one changes the row), until writer_stop; one HTTP status a line in scale/writer.codes.  Each curl
+# runs in the background and the next starts on the 0.1 s clock, not after the answer: at 32 connections an
+# answer can take 100 ms and more, and waiting for it halved the rate.
+writer_start() {
+	local stopfile=$work/scale/writer.stop codes=$work/scale/writer.codes
+	rm -f "$stopfile"
+	(
+		local n=0 body next now gap
+		next=${EPOCHREALTIME/./}
+		while [ ! -e "$stopfile" ]; do
+			body=$2
+			[ $((n % 2)) -eq 0 ] || body=$3
+			# curl prints 000 when it got no answer at all.
+			curl -s -o /dev/null -w '%{http_code}\n' -X PUT -H "Authorization: Bearer $IMAGEREG_TOKEN" \
+				-H 'Content-Type: application/json' --data-binary "$body" \
+				"$IMAGEREG_URL/openapi/system/registry/$1" >>"$codes" &
+			n=$((n + 1))
+			next=$((next + 100000))
+			now=${EPOCHREALTIME/./}
+			if [ "$now" -lt "$next" ]; then
+				printf -v gap '0.%06d' $((next - now))
+				sleep "$gap"
+			else
+				next=$now   # late (a busy machine): no burst to catch up
+			fi
+		done
+		wait   # the writes in flight
+	) &
+	writer_pid=$!
+}
+
+# Lets the writer finish the write it has in flight and waits for it.
+writer_stop() {
+	touch "$work/scale/writer.stop"
+	wait "$writer_pid" || true
+	writer_pid=""
+}
+
+# The background writes so far and how many of them did not answer 200, into writer_writes and writer_failed:
+# globals, not output, as it runs twice a point and a subshell (or an awk) each time costs much of a short point
+# on a busy machine.
+writer_count() {
+	local -a codes
+	local code
+	mapfile -t codes <"$work/scale/writer.codes"
+	writer_writes=${#codes[@]} writer_failed=0
+	for code in "${codes[@]}"; do
+		[ "$code" = 200 ] || writer_failed=$((writer_failed + 1))
+	done
+}
+
+# scale_measure OPERATION RESPONDER URL SIZE WRITES RUN: one run (OPERATION is a line of scale_ops),
+# appended to scale-raw.tsv with the background writes made during it.
+scale_measure() {
+	local op label script stats writes0 failed0
+	IFS='|' read -r op label script _ <<<"$1"
+	shift
+	writer_count
+	writes0=$writer_writes failed0=$writer_failed
+	run_point "$scale_conns" "$scale_seconds" "$script" "$2" "$work/raw/scale.$op.$1.$3.$4.$5.txt"
+	stats=$point_stats
+	writer_count
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$op" "$1" "$3" "$4" "$5" "${stats// /$'\t'}" \
+		"$((writer_writes - writes0))" "$((writer_failed - failed0))" >>"$work/scale-raw.tsv"
+	printf '  %-9s %-8s n=%-6s writes %-5s run %s: %s\n' "$label" "$1" "$3" "$4" "$5" "$stats"
+}
+
+# scale_point MODE SIZE WRITES: every operation against imagereg in this mode and, in host mode, against the
+# references that answer it right after, side by side a run at a time (the references have no mode).
+scale_point() {
+	local run line refs who
+	local -A url=([host]=$(target_url imagereg) [cluster]=$(target_url imagereg) [mem]=$(target_url mem)
+		[pg]=$(target_url pg))
+	for run in $(seq 1 "$bench_runs"); do
+		for line in "${scale_ops[@]}"; do
+			refs=${line##*|}
+			[ "$1" = host ] || refs=""
+			for who in "$1" $refs; do
+				scale_measure "$line" "$who" "${url[$who]}" "$2" "$3" "$run"
+			done
+		done
+	done
+}
+
+# scale_size N: the table filled to N rows, then every mode, quiet and with background writes.  GET one reads
+# the third row, PUT changes the namespace of the second back and forth, the writer that of the fourth.
+scale_size() {
+	local n=$1 read_id put_a put_b bg_a bg_b mode writes
+	local -a ids
+	scale_fill "$n"
+	mapfile -t ids < <(sql "SELECT id FROM registry ORDER BY created_at, id LIMIT 4")
+	read_id=${ids[2]}
+	put_a="${ids[1]} $(scale_body "${ids[1]}" put-a)"
+	put_b="${ids[1]} $(scale_body "${ids[1]}" put-b)"
+	bg_a=$(scale_body "${ids[3]}" bg-a)
+	bg_b=$(scale_body "${ids[3]}" bg-b)
+	scale_capture "$n"
+	for mode in $scale_modes; do
+		responder_mode "$mode"
+		for writes in quiet on; do
+			[ "$writes" = quiet ] || writer_start "${ids[3]}" "$bg_a" "$bg_b"
+			scale_point "$mode" "$n" "$writes"
+			[ "$writes" = quiet ] || writer_stop
+		done
+	done
+}
+
+# The scale phase: every size in turn, then the seeded rows back.  The responder stays in cluster mode
+# afterwards: what follows only restores and compares the table.
+measure_scale() {
+	local n start=$SECONDS
+	for n in $scale_sizes; do
+		if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 4 ]; then
+			die "BENCH_SCALE_SIZES: $n is not a whole number of at least 4 (GET one, PUT and the writer use rows 2 to 4)"
+		fi
+	done
+	printf 'op\tresponder\tsize\twrites\trun\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tbg_writes\tbg_failed\n' \
+		>"$work/scale-raw.tsv"
+	printf 'size\tlist_bytes\tpage_bytes\tpage_rows\n' >"$work/scale-sizes.tsv"
+	: >"$work/scale/writer.codes"
+	scale_save
+	for n in $scale_sizes; do
+		scale_size "$n"
+	done
+	scale_restore
+	echo "bench: scale phase done in $(( SECONDS - start )) s"
+}
+
 # --- reporting -------------------------------------------------------------------------------------------------------
 
 write_info() {
@@ -388,8 +663,13 @@ write_info() {
 		echo "rows=$seed_count"
 		echo "list_bytes=$(wc -c <"$work/list.json")"
 		echo "table_after=$table_after"
+		echo "scale_sizes=$scale_sizes"
+		echo "scale_conns=$scale_conns"
+		echo "scale_seconds=$scale_seconds"
+		echo "scale_query=$scale_query"
 	} >"$work/info.txt"
 	printf '%s\n' "${rows[@]}" >"$work/rows.txt"
+	printf '%s\n' "${scale_ops[@]}" >"$work/scale-ops.txt"
 }
 
 # The PNG: one column per row in throughput.tsv, imagereg's rows (ir_*) first.
@@ -399,6 +679,8 @@ plot() {
 	irlast=$(( $(grep -c '^ir_' "$work/rows.txt") + 1 ))
 	gnuplot -e "data='$work/throughput.tsv'; out='$out/throughput.png'; ncols=$ncols; irlast=$irlast" \
 		"$bench/throughput.gp"
+	[ ! -e "$work/scale-style.gp" ] || gnuplot -e "data_quiet='$work/scale-quiet.tsv'; data_on='$work/scale-on.tsv';
+		out='$out/scale.png'; load '$work/scale-style.gp'" "$bench/scale.gp"
 }
 
 main() {
@@ -418,6 +700,10 @@ main() {
 	measure_all
 	echo "bench: memory phase, $mem_requests requests of GET list at $mem_conns connections"
 	measure_memory
+	if [ -n "$scale_sizes" ]; then
+		echo "bench: scale phase, ${scale_seconds}s x $bench_runs runs at $scale_conns connections, registries: $scale_sizes"
+		measure_scale
+	fi
 	restore_table
 	db_dump >"$work/db-after.tsv"
 	table_after=unchanged
@@ -430,7 +716,7 @@ main() {
 	python3 "$bench/report.py" "$work" "$out"
 	plot
 	echo
-	echo "bench: wrote $out/results.md and $out/throughput.png in $(( SECONDS - start )) s"
+	echo "bench: wrote $out/results.md, $out/throughput.png${scale_sizes:+ and $out/scale.png} in $(( SECONDS - start )) s"
 }
 
 main

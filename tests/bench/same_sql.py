@@ -2,7 +2,8 @@
 
 Usage: python3 same_sql.py cgi/db.c tests/bench/ref_pg.c.  Exit 0 when the four statements (list, insert, update,
 delete) have the same parameter counts and SQL in both; else prints the differences and exits 1. (The reference's
-registry_get reads one row with the list's columns: imagereg answers that from its cache and has no such statement.)
+registry_get reads one row with the list's columns and registry_page one page of a provider's rows: imagereg answers
+both from its cache and has no such statements.)
 The libfcgi+libpq reference is only a fair yardstick for imagereg's writes while it runs the same SQL.
 """
 

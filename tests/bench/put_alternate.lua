@@ -1,5 +1,6 @@
--- tests/bench/put_default.lua - wrk: PUT is_default:true alternately on two rows, each with its full body.
--- BENCH_PUT_A / BENCH_PUT_B are "ID BODY": the row's id, a space, its JSON body as seeded.
+-- tests/bench/put_alternate.lua - wrk: PUT two requests alternately, each a row's id and full body.
+-- BENCH_PUT_A / BENCH_PUT_B are "ID BODY": the row's id, a space, its JSON body.  The main phase moves the
+-- default between two rows (is_default:true on each); the scale phase changes one field of one row back and forth.
 dofile(os.getenv("BENCH_DIR") .. "/common.lua")
 
 local requests, n = {}, 0
