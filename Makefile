@@ -112,6 +112,7 @@ apt-missing:
 test: deps-test
 	$(MAKE) -j2 WERROR=1 build unit
 	$(MAKE) -j2 WERROR=1 asan
+	bash tests/fuzz/run.sh build
 	bash tests/run.sh
 
 # The quick loop (about a minute): build, unit tests, SQL tests and the core
