@@ -20,7 +20,7 @@ labels=(
 )
 # One connection count: every row and both files are what is checked here (make bench measures).
 conns="4"
-# The scale phase at two sizes, 2 connections, points of 0.1 s (wrk stopped by SIGINT; the first phase's 0.5 s: a PUT point of 0.2 s beside the other suites once had no answer at all).
+# The scale phase at two sizes, 2 connections, points of 0.3 s (wrk stopped by SIGINT), the first phase's 0.5 s: a PUT point of 0.2 s beside the other suites once had no answer at all.
 # Two workers: make test runs this beside every other suite, and each restart of the phase starts them anew.
 workers=2
 scale_sizes="10 100"
@@ -121,7 +121,7 @@ check "ref_pg.c prepares the statements of cgi/db.c, text for text" \
 	python3 tests/bench/same_sql.py cgi/db.c tests/bench/ref_pg.c
 rc=0
 BENCH_SECONDS=0.5 BENCH_RUNS=1 BENCH_CONNS=$conns BENCH_MEM_REQUESTS=20000 BENCH_OUT="$tmp/out" \
-	BENCH_SCALE_SIZES=$scale_sizes BENCH_SCALE_SECONDS=0.1 BENCH_SCALE_CONNS=2 BENCH_WORKERS=$workers BENCH_DB_DUMPS="$tmp" bash tests/bench/run.sh >"$tmp/run.log" 2>&1 || rc=$?
+	BENCH_SCALE_SIZES=$scale_sizes BENCH_SCALE_SECONDS=0.3 BENCH_SCALE_CONNS=2 BENCH_WORKERS=$workers BENCH_DB_DUMPS="$tmp" bash tests/bench/run.sh >"$tmp/run.log" 2>&1 || rc=$?
 check "run.sh exits 0" test "$rc" -eq 0
 [ "$rc" -eq 0 ] || tail -n 30 "$tmp/run.log"
 for label in "${labels[@]}"; do
