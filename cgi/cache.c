@@ -71,6 +71,7 @@ static void set_clear(struct registry_set *set)
 		json_object_put(set->items[i].obj);
 	free(set->items);
 	free(set->list_json);
+	free(set->slots);
 	memset(set, 0, sizeof *set);
 #ifdef __GLIBC__
 	/* free() keeps the heap's top; after a bulk load is gone, shrink back. */
@@ -233,6 +234,60 @@ static int set_render(struct registry_set *set)
 	return 0;
 }
 
+/* FNV-1a over the id's hex digits: ObjectIds differ mostly in their last digits (a counter), so all of them count. */
+static size_t id_hash(const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (int i = 0; i < REGISTRY_ID_LEN && id[i] != '\0'; i++)
+		h = (h ^ (unsigned char)id[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* Builds the id index over the items as they are now; 0, or -1 when out of memory. */
+static int set_index(struct registry_set *set)
+{
+	size_t nslots = 16;
+	uint32_t *slots;
+
+	while (nslots < 2 * set->n)
+		nslots *= 2;
+	slots = calloc(nslots, sizeof *slots);
+	if (slots == NULL)
+		return -1;
+	for (size_t i = 0; i < set->n; i++) {
+		size_t at = id_hash(set->items[i].id) & (nslots - 1);
+
+		while (slots[at] != 0)
+			at = (at + 1) & (nslots - 1);
+		slots[at] = (uint32_t)(i + 1);
+	}
+	free(set->slots);
+	set->slots = slots;
+	set->nslots = nslots;
+	return 0;
+}
+
+/* After the items changed: the list answer and the id index again; 0, or -1 when out of memory. */
+static int set_finish(struct registry_set *set)
+{
+	return set_render(set) < 0 || set_index(set) < 0 ? -1 : 0;
+}
+
+/* The item with this id, through the index (valid while the items keep their places), or NULL. */
+static struct cached_registry *item_find(const struct registry_set *set, const char *id)
+{
+	if (set->nslots == 0)
+		return NULL;
+	for (size_t at = id_hash(id) & (set->nslots - 1); set->slots[at] != 0; at = (at + 1) & (set->nslots - 1)) {
+		struct cached_registry *item = &set->items[set->slots[at] - 1];
+
+		if (memcmp(item->id, id, REGISTRY_ID_LEN + 1) == 0)
+			return item;
+	}
+	return NULL;
+}
+
 /* Builds set from the list query's rows; 0, or -1 when out of memory. */
 static int set_build(struct registry_set *set, const PGresult *res)
 {
@@ -247,7 +302,7 @@ static int set_build(struct registry_set *set, const PGresult *res)
 		if (item_fill(&set->items[i], res, (int)i) < 0)
 			return -1;
 	}
-	return set_render(set);
+	return set_finish(set);
 }
 
 /* The list's order: oldest first, then by id (ORDER BY created_at, id). */
@@ -260,77 +315,98 @@ static int item_order(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-static ptrdiff_t item_index(const struct registry_set *set, const char *id)
+/* Grows items to hold n more; 0, or -1 when out of memory. */
+static int set_reserve(struct registry_set *set, size_t more)
 {
-	const struct cached_registry *item = registry_find(set, id);
+	struct cached_registry *items;
+	size_t cap;
 
-	return item != NULL ? item - set->items : -1;
+	if (set->n + more <= set->cap)
+		return 0;
+	cap = (set->n + more) * 2 + 16;
+	items = realloc(set->items, cap * sizeof *items);
+	if (items == NULL)
+		return -1;
+	set->items = items;
+	set->cap = cap;
+	return 0;
 }
 
 /*
  * Applies the rows read again for the ids of pending: changed rows replace
- * theirs, new ones join in list order, ids without a row are dropped.  Then
- * the list is rendered again from the items' JSON.  0, or -1 when out of
- * memory (the set must then be read again whole).
+ * theirs, new ones join in list order, ids without a row are dropped.  The id
+ * index is used while the items keep their places (replacing, marking the
+ * deleted), then the list is compacted, sorted if rows were added, and
+ * rendered and indexed again.  0, or -1 when out of memory (the set must then
+ * be read again whole).
  */
 static int set_apply(struct registry_set *set, const PGresult *res, const struct db_ids *pending)
 {
-	size_t rows = (size_t)PQntuples(res);
-	int added = 0;
+	size_t rows = (size_t)PQntuples(res), added = 0, removed = 0;
+	struct cached_registry *fresh = calloc(rows ? rows : 1, sizeof *fresh);   /* rows not in the set yet */
+	int status = -1;
 
+	if (fresh == NULL)
+		return -1;
 	for (size_t r = 0; r < rows; r++) {
-		ptrdiff_t at = item_index(set, PQgetvalue(res, (int)r, REG_ID));
-		struct cached_registry fresh;
+		struct cached_registry item, *old;
 
-		memset(&fresh, 0, sizeof fresh);
-		if (item_fill(&fresh, res, (int)r) < 0) {
-			json_object_put(fresh.obj);
-			return -1;
+		memset(&item, 0, sizeof item);
+		if (item_fill(&item, res, (int)r) < 0) {
+			json_object_put(item.obj);
+			goto out;
 		}
-		if (at >= 0) {
-			json_object_put(set->items[at].obj);
-			set->items[at] = fresh;
-			continue;
+		old = item_find(set, item.id);
+		if (old != NULL) {
+			json_object_put(old->obj);
+			*old = item;
+		} else {
+			fresh[added++] = item;
 		}
-		if (set->n == set->cap) {
-			size_t cap = set->cap * 2 + 16;
-			struct cached_registry *items = realloc(set->items, cap * sizeof *items);
-
-			if (items == NULL) {
-				json_object_put(fresh.obj);
-				return -1;
-			}
-			set->items = items;
-			set->cap = cap;
-		}
-		set->items[set->n++] = fresh;
-		added = 1;
 	}
-	/* An id that was named but has no row any more was deleted. */
+	/* An id that was named but has no row any more was deleted: its object goes, its place is marked. */
 	for (size_t k = 0; k < pending->n; k++) {
-		ptrdiff_t at = item_index(set, pending->id[k]);
+		struct cached_registry *gone = item_find(set, pending->id[k]);
 		int found = 0;
 
 		for (size_t r = 0; r < rows && !found; r++)
 			found = strcmp(PQgetvalue(res, (int)r, REG_ID), pending->id[k]) == 0;
-		if (at < 0 || found)
+		if (gone == NULL || gone->obj == NULL || found)
 			continue;
-		json_object_put(set->items[at].obj);
-		memmove(&set->items[at], &set->items[at + 1], (set->n - (size_t)at - 1) * sizeof *set->items);
-		set->n--;
+		json_object_put(gone->obj);
+		gone->obj = NULL;
+		removed++;
+	}
+	if (removed > 0) {
+		size_t kept = 0;
+
+		for (size_t i = 0; i < set->n; i++)
+			if (set->items[i].obj != NULL)
+				set->items[kept++] = set->items[i];
+		set->n = kept;
 	}
 	/* Shrink after a bulk delete, so that memory comes back. */
-	if (set->cap > 64 && set->n < set->cap / 4) {
-		struct cached_registry *items = realloc(set->items, (set->n + 16) * sizeof *items);
+	if (set->cap > 64 && set->n + added < set->cap / 4) {
+		struct cached_registry *items = realloc(set->items, (set->n + added + 16) * sizeof *items);
 
 		if (items != NULL) {
 			set->items = items;
-			set->cap = set->n + 16;
+			set->cap = set->n + added + 16;
 		}
 	}
-	if (added)
+	if (set_reserve(set, added) < 0)
+		goto out;
+	memcpy(set->items + set->n, fresh, added * sizeof *fresh);
+	set->n += added;
+	if (added > 0)  /* new rows were put at the end: the list's order again */
 		qsort(set->items, set->n, sizeof *set->items, item_order);
-	return set_render(set);
+	added = 0;      /* the set owns them now */
+	status = set_finish(set);
+out:
+	for (size_t i = 0; i < added; i++)
+		json_object_put(fresh[i].obj);
+	free(fresh);
+	return status;
 }
 
 /*
@@ -399,10 +475,7 @@ int cache_registries(struct cache *c, const struct registry_set **set, char *msg
 
 const struct cached_registry *registry_find(const struct registry_set *set, const char *id)
 {
-	for (size_t i = 0; i < set->n; i++)
-		if (memcmp(set->items[i].id, id, REGISTRY_ID_LEN + 1) == 0)
-			return &set->items[i];
-	return NULL;
+	return item_find(set, id);
 }
 
 
