@@ -13,7 +13,7 @@ SQLDIR ?= $(CURDIR)/sql
 
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra $(if $(WERROR),-Werror) -Icgi -I$(PG_INCLUDE) $(JSON_CFLAGS) \
 	$(CFLAGS)
-LIBS = -lfcgi $(JSON_LIBS) -lpq -lcrypto -lcurl
+LIBS = -lfcgi $(JSON_LIBS) -lpq -lssl -lcrypto -lcurl
 
 # BUILD=DIR puts objects and binaries in DIR instead of the tree (make test
 # builds a sanitizer copy in cgi/asan this way).
@@ -55,7 +55,7 @@ $(OUT)imagereg-fcgi: $(FCGI_OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $(FCGI_OBJS) $(LIBS)
 
 $(OUT)imagereg: $(CLI_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -lpq -lcrypto -lcurl $(JSON_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJS) -lpq -lssl -lcrypto -lcurl $(JSON_LIBS)
 
 $(OUT)%.o: cgi/%.c cgi/*.h
 	@mkdir -p $(OUT)
@@ -182,7 +182,7 @@ install-locked: build
 	rm -rf cgi/install && mkdir -p cgi/install && echo '$(PREFIX)' >cgi/install/PREFIX
 	$(CC) $(ALL_CFLAGS) -DIMAGEREG_SQLDIR='"$(SHARE)/sql"' -Icgi/cli -c -o cgi/install/cli.o cgi/cli/cli.c
 	$(CC) $(ALL_CFLAGS) -o cgi/install/imagereg cgi/install/cli.o $(filter-out cgi/cli.o,$(CLI_OBJS)) \
-		-lpq -lcrypto -lcurl $(JSON_LIBS)
+		-lpq -lssl -lcrypto -lcurl $(JSON_LIBS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHARE)/sql $(DESTDIR)$(SHARE)/sql/functions \
 		$(DESTDIR)$(SHARE)/console $(DESTDIR)$(UNITDIR)
 	install -m 0755 cgi/imagereg-fcgi $(DESTDIR)$(SBINDIR)/imagereg-fcgi

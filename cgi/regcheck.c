@@ -20,6 +20,9 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -291,6 +294,58 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
+ * The system's trust store, read once per process.  Left to curl, OpenSSL
+ * parses the whole CA bundle (about 140 certificates) for every connection a
+ * check makes: 25 ms a check on this project's machine, 250 ms in the
+ * AddressSanitizer build, where a loaded machine pushed checks past
+ * check_timeout before the registry had a chance to answer.  The store holds
+ * what curl would load (its CA file and directory) with the flags curl sets,
+ * and is shared by reference (SSL_CTX_set1_cert_store), so the CLI's threads
+ * share it as well.  A new bundle is read by the next process: SIGHUP replaces
+ * the workers.  NULL when it could not be read: curl then loads its own.
+ */
+static X509_STORE *system_store;
+static pthread_once_t system_store_once = PTHREAD_ONCE_INIT;
+
+static void system_store_load(void)
+{
+	CURL *h = curl_easy_init();
+	X509_STORE *store = X509_STORE_new();
+	char *file = NULL, *dir = NULL;
+	int ok;
+
+	if (h == NULL || store == NULL) {
+		curl_easy_cleanup(h);
+		X509_STORE_free(store);
+		return;
+	}
+	/* Where this libcurl looks by default (Debian: /etc/ssl/certs/ca-certificates.crt, /etc/ssl/certs). */
+	curl_easy_getinfo(h, CURLINFO_CAINFO, &file);
+	curl_easy_getinfo(h, CURLINFO_CAPATH, &dir);
+	ok = file != NULL || dir != NULL;
+	if (ok && file != NULL)
+		ok = X509_STORE_load_file(store, file) == 1;
+	if (ok && dir != NULL)
+		ok = X509_STORE_load_path(store, dir) == 1;
+	curl_easy_cleanup(h);
+	if (!ok) {
+		X509_STORE_free(store);
+		return;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN);
+	system_store = store;
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: the connection verifies against the shared store instead of one of its own. */
+static CURLcode use_system_store(CURL *h, void *ssl_ctx, void *arg)
+{
+	(void)h;
+	(void)arg;
+	SSL_CTX_set1_cert_store(ssl_ctx, system_store);
+	return CURLE_OK;
+}
+
+/*
  * One GET of url within what is left of the check's time: Basic credentials
  * when user or pass is set, a bearer token when bearer is.  Fills *a; returns
  * curl's code (CURLE_OPERATION_TIMEDOUT when no time is left).
@@ -345,6 +400,10 @@ static CURLcode http_get(struct check *c, const char *url, const struct trust *t
 		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
 		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	} else if (a->https && pthread_once(&system_store_once, system_store_load) == 0 && system_store != NULL) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, use_system_store);
 	}
 	if (user != NULL || pass != NULL) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

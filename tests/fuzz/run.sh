@@ -50,7 +50,7 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 	-std=c11 -D_DEFAULT_SOURCE -Wall -Wextra '-DIMAGEREG_SQLDIR="x"')
 # build/include first: the generated constraints.inc, when cgi/ has none.
 incs=(-I"$build/include" -I"$root/cgi" -I"$(pg_config --includedir)" $(pkg-config --cflags json-c))
-libs=(-lfcgi $(pkg-config --libs json-c) -lpq -lcrypto -lcurl)
+libs=(-lfcgi $(pkg-config --libs json-c) -lpq -lssl -lcrypto -lcurl)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
