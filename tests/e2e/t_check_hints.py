@@ -9,7 +9,8 @@ from fakereg import FakeRegistry
 from lib import SECRET_MARK
 from t_registry_check import check, creds, expect
 
-INSTRUMENTED = "/asan/" in os.environ.get("IMAGEREG_CGI", "") or bool(os.environ.get("IMAGEREG_WRAP"))
+# make valgrind runs the responder 20-50 times slower than the plain build.
+UNDER_VALGRIND = bool(os.environ.get("IMAGEREG_WRAP"))
 
 
 def test_stalled_tls_handshake_is_a_timeout_that_says_tcp_connected():
@@ -30,11 +31,9 @@ def test_https_to_a_plain_http_port_hints_at_http():
     with FakeRegistry("badrequest") as port:
         got = check(port.address.replace("http://", "https://"))
     answered = ("ANSWERED", None, None) in port.requests
-    if got.get("error_kind") == "timeout" and INSTRUMENTED:
-        # Under ASan in make test (6 of 7 runs since the suites share the machine more; never on a quiet or
-        # CPU-loaded dev stack, never in the plain run) this check times out, whether or not our peer got the
-        # ClientHello and answered: not understood yet, so not judged there; the plain run judges it every time.
-        print(f"# under ASan the check timed out ({got.get('latency_ms')} ms; our peer "
+    if got.get("error_kind") == "timeout" and UNDER_VALGRIND:
+        # A worker's first TLS check reads the system CA bundle (about 140 certificates), seconds under memcheck.
+        print(f"# under valgrind the check timed out ({got.get('latency_ms')} ms; our peer "
               f"{'answered' if answered else 'received nothing'}); not judged")
         return
     expect(got, reachable=False, error_kind="tls")
