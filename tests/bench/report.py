@@ -43,16 +43,29 @@ def read_rows(path):
         return [line.rstrip("\n").split("|") for line in f if line.strip()]
 
 
+# A run during which the machine stopped running us for longer than this (vcpu_gaps.c: a real-time sleeper woke
+# that late) has a tail that is the host's, not the responder's: every request in flight waited as long.
+STALL_MS = 20.0
+
+
+def stalled(run):
+    return float(run.get("stall_ms") or 0) > STALL_MS
+
+
 def points(raw, key=lambda r: (r["row"], int(r["conns"]))):
-    """{key(run): the run with the median req/s, plus non-2xx and socket errors summed over every run}."""
+    """{key(run): the run with the median req/s among those the machine did not stall (all, if every one was
+    stalled), plus non-2xx and socket errors summed over every run}."""
     runs = {}
     for r in raw:
         runs.setdefault(key(r), []).append(r)
     out = {}
     for key, rs in runs.items():
         rs.sort(key=lambda r: float(r["rps"]))
-        mid = rs[(len(rs) - 1) // 2]
+        calm = [r for r in rs if not stalled(r)] or rs
+        mid = calm[(len(calm) - 1) // 2]
         out[key] = {
+            "stalled": sum(1 for r in rs if stalled(r)),
+            "stall_ms": float(mid.get("stall_ms") or 0),
             "rps": float(mid["rps"]),
             "p50": float(mid["p50_ms"]),
             "p99": float(mid["p99_ms"]),
@@ -74,7 +87,7 @@ def fmt_ratio(x):
 
 def table(rows, pts, conns_list):
     head = ["row", "conns", "req/s", "p50 ms", "p99 ms", "non-2xx", "sock err",
-            "÷ nginx", "÷ in-mem", "÷ libpq", "p99 ÷ ref p99"]
+            "÷ nginx", "÷ in-mem", "÷ libpq", "p99 ÷ ref p99", "stalled runs"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|"]
     for key, label, _target, _script in rows:
         for c in conns_list:
@@ -90,7 +103,8 @@ def table(rows, pts, conns_list):
             ref99 = pts.get((cmp_["p99"], c)) if "p99" in cmp_ else None
             cells = [label, str(c), f"{p['rps']:.0f}", f"{p['p50']:.2f}", f"{p['p99']:.2f}", str(p["non2xx"]),
                      str(p["errors"]), rps_vs("nginx"), rps_vs("mem"), rps_vs("pg"),
-                     fmt_ratio(ratio(p["p99"], ref99["p99"])) if ref99 else ""]
+                     fmt_ratio(ratio(p["p99"], ref99["p99"])) if ref99 else "",
+                     f"{p['stalled']}/{len(p['runs'])}"]
             lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -262,7 +276,7 @@ def scale_lines(info, ops, pts, sizes, size_bytes):
         "## Scale",
         "",
         f"The same requests at {', '.join(str(n) for n in sizes)} registries, {info['scale_conns']} connections, "
-        f"{info['runs']} run(s) of {info['scale_seconds']} s a point (median req/s shown; non-2xx, socket errors "
+        f"{info['scale_runs']} run(s) of {info['scale_seconds']} s a point (median req/s shown; non-2xx, socket errors "
         "and background writes summed over the runs). At each size the table is filled in SQL to exactly that "
         "many rows (the first one default, providers alternating harbor and native) and vacuumed, the responder "
         "told to forget its cache, imagereg's own answers captured for the in-memory reference, and both "
@@ -292,6 +306,11 @@ def settings_lines(info):
     return [
         f"- Each point: {info['runs']} wrk run(s) of {info['seconds']} s; the run with the median req/s is shown. "
         "non-2xx and socket errors are summed over every run of the point.",
+        f"- Beside every run, a real-time (SCHED_FIFO) sleeper waking each millisecond (`vcpu_gaps.c`) records how "
+        f"long the machine stopped running us. A run with a stop over {STALL_MS:.0f} ms (on this virtual machine: "
+        "100 ms, the host's time slice, now and then) is 'stalled': every request in flight waited that long, which "
+        "is its p99 if it falls in a short run. The median is taken among the runs that were not stalled (among all, "
+        "if every run was); 'stalled runs' says how many of a point's runs were.",
         f"- wrk {info['wrk']}: threads = min(connections, 2), `--latency`, `--timeout {info['timeout']}` "
         "(a slower answer counts as a socket error and is left out of the percentiles), on the same machine as "
         "everything else.",

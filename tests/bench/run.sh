@@ -21,6 +21,7 @@
 #   BENCH_SCALE_SIZES ["10 100 1000 10000"]  registries at each point of the scale phase; "" skips the phase
 #   BENCH_SCALE_CONNS [BENCH_TARGET_CONNS]   connections of the scale phase
 #   BENCH_SCALE_SECONDS [BENCH_SECONDS]      length of one wrk run there; a fraction (0.25) ends wrk by SIGINT
+#   BENCH_SCALE_RUNS [BENCH_RUNS]            runs per point there (120 points at the four sizes)
 #   BENCH_KEEP [unset]           keep the work directory under /tmp (logs, raw wrk output)
 set -euo pipefail
 
@@ -31,6 +32,7 @@ cd "$root"
 
 bench_seconds=${BENCH_SECONDS:-5}
 bench_runs=${BENCH_RUNS:-3}
+scale_runs=${BENCH_SCALE_RUNS:-$bench_runs}
 bench_conns=${BENCH_CONNS:-1 8 32 128}
 target_conns=${BENCH_TARGET_CONNS:-32}
 mem_requests=${BENCH_MEM_REQUESTS:-1000000}
@@ -58,7 +60,7 @@ work=$(mktemp -d /tmp/imagereg-bench.XXXXXX)
 chmod 0755 "$work"   # the postgres user must reach the cluster below it
 mkdir -p "$work/stack" "$work/ref" "$work/raw" "$work/scale" "$out"
 declare -A ref_pids=()   # socket name -> PID of the reference serving it
-writer_pid="" writer_writes=0 writer_failed=0 wrk_pid="" point_stats=""
+writer_pid="" writer_writes=0 writer_failed=0 wrk_pid="" gaps_pid="" point_stats=""
 
 die() {
 	echo "bench: $*" >&2
@@ -69,6 +71,7 @@ die() {
 cleanup() {
 	local pid sock
 	[ -z "$wrk_pid" ] || kill -TERM "$wrk_pid" 2>/dev/null || true
+	[ -z "$gaps_pid" ] || kill -TERM "$gaps_pid" 2>/dev/null || true
 	[ -z "$writer_pid" ] || writer_stop >/dev/null
 	pid=$(cat "$work/ref/nginx.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null \
 		&& stack_wait 10 bash -c "! kill -0 $pid"
@@ -94,6 +97,8 @@ build_refs() {
 	cc $flags -o "$work/ref_mem" "$bench/ref_mem.c" "$bench/prefork.c" -lfcgi
 	# shellcheck disable=SC2086
 	cc $flags -o "$work/ref_bare" "$bench/ref_bare.c" "$bench/prefork.c" -lfcgi
+	# shellcheck disable=SC2086
+	cc $flags -o "$work/vcpu_gaps" "$bench/vcpu_gaps.c"
 	# shellcheck disable=SC2086,SC2046
 	cc $flags -I"$(pg_config --includedir)" $(pkg-config --cflags json-c) -o "$work/ref_pg" \
 		"$bench/ref_pg.c" "$bench/prefork.c" -lfcgi -lpq $(pkg-config --libs json-c)
@@ -299,12 +304,17 @@ wrk_run() {
 		wrk -t"$threads" -c"$conns" -d"$whole"s --timeout "$wrk_timeout" \
 		--latency -s "$bench/$3.lua" "$4" >"$5" 2>&1 &
 	wrk_pid=$!   # for cleanup, if we are stopped meanwhile
+	# Beside every run: how long the machine itself stopped running us (vcpu_gaps.c), in $5.gaps.
+	"$work/vcpu_gaps" "$secs" >"$5.gaps" 2>/dev/null &
+	gaps_pid=$!
 	if [ "$whole" != "$secs" ]; then
 		sleep "$secs"
 		kill -INT "$wrk_pid" 2>/dev/null || true
 	fi
 	wait "$wrk_pid" || rc=$?
 	wrk_pid=""
+	wait "$gaps_pid" || true
+	gaps_pid=""
 	[ "$rc" -eq 0 ] || { cat "$5" >&2; die "wrk failed"; }
 }
 
@@ -330,11 +340,15 @@ parse_wrk() {
 	}' "$1"
 }
 
-# run_point CONNS SECONDS SCRIPT URL OUTFILE: one wrk run; its numbers, as parse_wrk prints them, in
-# point_stats (not output: in a subshell wrk would be out of cleanup's reach).
+# run_point CONNS SECONDS SCRIPT URL OUTFILE: one wrk run; its numbers, as parse_wrk prints them and then the
+# longest stop of the machine during it in ms (vcpu_gaps), in point_stats (not output: in a subshell wrk would
+# be out of cleanup's reach).
 run_point() {
+	local worst_gap
 	wrk_run "$@"
 	point_stats=$(parse_wrk "$5") || { cat "$5" >&2; die "cannot read wrk's output in $5"; }
+	read -r worst_gap _ <"$5.gaps" 2>/dev/null || worst_gap=""
+	point_stats="$point_stats ${worst_gap:-0}"
 }
 
 # measure KEY CONNS RUN: one run of a row, appended to raw.tsv.
@@ -349,7 +363,7 @@ measure() {
 
 measure_all() {
 	local group conns run key
-	printf 'row\tconns\trun\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\n' >"$work/raw.tsv"
+	printf 'row\tconns\trun\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tstall_ms\n' >"$work/raw.tsv"
 	for group in "${groups[@]}"; do
 		for conns in $bench_conns; do
 			for run in $(seq 1 "$bench_runs"); do
@@ -583,7 +597,7 @@ scale_point() {
 	local run line refs who
 	local -A url=([host]=$(target_url imagereg) [cluster]=$(target_url imagereg) [mem]=$(target_url mem)
 		[pg]=$(target_url pg))
-	for run in $(seq 1 "$bench_runs"); do
+	for run in $(seq 1 "$scale_runs"); do
 		for line in "${scale_ops[@]}"; do
 			refs=${line##*|}
 			[ "$1" = host ] || refs=""
@@ -626,7 +640,7 @@ measure_scale() {
 			die "BENCH_SCALE_SIZES: $n is not a whole number of at least 4 (GET one, PUT and the writer use rows 2 to 4)"
 		fi
 	done
-	printf 'op\tresponder\tsize\twrites\trun\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tbg_writes\tbg_failed\n' \
+	printf 'op\tresponder\tsize\twrites\trun\trps\tp50_ms\tp99_ms\trequests\tnon2xx\tsocket_errors\tstall_ms\tbg_writes\tbg_failed\n' \
 		>"$work/scale-raw.tsv"
 	printf 'size\tlist_bytes\tpage_bytes\tpage_rows\n' >"$work/scale-sizes.tsv"
 	: >"$work/scale/writer.codes"
@@ -653,6 +667,7 @@ write_info() {
 		echo "wrk=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }')"
 		echo "seconds=$bench_seconds"
 		echo "runs=$bench_runs"
+		echo "scale_runs=$scale_runs"
 		echo "conns=$bench_conns"
 		echo "target_conns=$target_conns"
 		echo "workers=$workers"
@@ -701,7 +716,7 @@ main() {
 	echo "bench: memory phase, $mem_requests requests of GET list at $mem_conns connections"
 	measure_memory
 	if [ -n "$scale_sizes" ]; then
-		echo "bench: scale phase, ${scale_seconds}s x $bench_runs runs at $scale_conns connections, registries: $scale_sizes"
+		echo "bench: scale phase, ${scale_seconds}s x $scale_runs runs at $scale_conns connections, registries: $scale_sizes"
 		measure_scale
 	fi
 	restore_table
