@@ -8,11 +8,13 @@ import subprocess
 import tempfile
 import time
 
-# AddressSanitizer's and valgrind's own exit work (leak scans) is not the supervisor's: give them room.
+# AddressSanitizer's and valgrind's own exit work (a leak scan in each of the five processes) is not the
+# supervisor's: give them room (3.3 s was seen once under ASan beside make test's other suites).  The plain build,
+# which make test also runs this against, is held to the second.
 INSTRUMENTED = "asan" in os.environ.get("IMAGEREG_CGI", "") or bool(os.environ.get("IMAGEREG_WRAP"))
 # Beside make test's other suites (E2E_CLAIMS) the scheduler adds its own delay: 1.02 s was seen once; a stop that
-# waits for a worker to die (the bug this guards against) takes seconds.
-LIMIT_S = 3.0 if INSTRUMENTED else 1.5 if os.environ.get("E2E_CLAIMS") else 1.0
+# waits for a worker to die (the bug this guards against) waits until something else ends a worker: indefinitely.
+LIMIT_S = 6.0 if INSTRUMENTED else 1.5 if os.environ.get("E2E_CLAIMS") else 1.0
 
 
 def _serving(path):
