@@ -29,7 +29,7 @@
 #   registry  checks, browsing and docker-config against a real registry (Debian's
 #             docker-registry) with skopeo as the client (tests/registry)
 #   asan      unit and every e2e module against the AddressSanitizer/UBSan build in cgi/asan
-#   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 5; make fuzz: 60)
+#   fuzz      libFuzzer harnesses, FUZZ_SECONDS each (default 3; make fuzz: 60)
 #   faults    PostgreSQL stops, killed workers, signals, failover (tests/faults)
 #   ops       install/uninstall, systemd units, spawn-fcgi, man pages (tests/ops)
 #   deploy    README's deployment section as written, on Debian's nginx config and a Debian cluster (tests/deploy)
@@ -190,8 +190,8 @@ run_one() {
 		;;
 	asan/e2e/*)
 		t=asan-${s#asan/e2e/}
-		# The load of t_load is the plain build's to carry: a 3 s sample here.
-		LOAD_SECONDS=3 IMAGEREG_FCGI="$root/cgi/asan/imagereg-fcgi" E2E_CLAIMS="$work/claims-asan" \
+		# The loads (t_load, t_cache, t_two_hosts) are the plain build's to carry: 2 s samples here.
+		LOAD_SECONDS=2 IMAGEREG_FCGI="$root/cgi/asan/imagereg-fcgi" E2E_CLAIMS="$work/claims-asan" \
 			suite "$s" in_stack "$t" python3 tests/e2e/run.py
 		suite "asan/log/${s#asan/e2e/}" check "asan: no sanitizer report in the $t responder log" \
 			log_clean "$work/$t/imagereg.log"
@@ -204,7 +204,7 @@ run_one() {
 		suite valgrind/log check "valgrind: 0 errors, 0 bytes definitely lost" valgrind_clean "$work/valgrind"
 		;;
 	fuzz)
-		suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECONDS:-5}"
+		suite fuzz bash tests/fuzz/run.sh "${FUZZ_SECONDS:-3}"
 		;;
 	faults)
 		suite faults bash tests/faults/run.sh
