@@ -268,10 +268,13 @@ static int set_index(struct registry_set *set)
 	return 0;
 }
 
-/* After the items changed: the list answer and the id index again; 0, or -1 when out of memory. */
-static int set_finish(struct registry_set *set)
+/* After the items changed: the list answer goes stale (and its memory back), rendered again on first use. */
+static void set_list_stale(struct registry_set *set)
 {
-	return set_render(set) < 0 || set_index(set) < 0 ? -1 : 0;
+	free(set->list_json);
+	set->list_json = NULL;
+	set->list_len = 0;
+	set->list_stale = 1;
 }
 
 /* The item with this id, through the index (valid while the items keep their places), or NULL. */
@@ -302,7 +305,8 @@ static int set_build(struct registry_set *set, const PGresult *res)
 		if (item_fill(&set->items[i], res, (int)i) < 0)
 			return -1;
 	}
-	return set_finish(set);
+	set_list_stale(set);
+	return set_index(set);
 }
 
 /* The list's order: oldest first, then by id (ORDER BY created_at, id). */
@@ -336,9 +340,10 @@ static int set_reserve(struct registry_set *set, size_t more)
  * Applies the rows read again for the ids of pending: changed rows replace
  * theirs, new ones join in list order, ids without a row are dropped.  The id
  * index is used while the items keep their places (replacing, marking the
- * deleted), then the list is compacted, sorted if rows were added, and
- * rendered and indexed again.  0, or -1 when out of memory (the set must then
- * be read again whole).
+ * deleted), then the list is compacted, sorted if rows were added, indexed
+ * again if rows came or went, and its answer left to be rendered by the next
+ * GET list: an update costs its rows, not the table.  0, or -1 when out of
+ * memory (the set must then be read again whole).
  */
 static int set_apply(struct registry_set *set, const PGresult *res, const struct db_ids *pending)
 {
@@ -400,8 +405,10 @@ static int set_apply(struct registry_set *set, const PGresult *res, const struct
 	set->n += added;
 	if (added > 0)  /* new rows were put at the end: the list's order again */
 		qsort(set->items, set->n, sizeof *set->items, item_order);
+	set_list_stale(set);
+	/* Rows replaced in place keep their index; rows added or removed moved others. */
+	status = added > 0 || removed > 0 ? set_index(set) : 0;
 	added = 0;      /* the set owns them now */
-	status = set_finish(set);
 out:
 	for (size_t i = 0; i < added; i++)
 		json_object_put(fresh[i].obj);
@@ -471,6 +478,18 @@ int cache_registries(struct cache *c, const struct registry_set **set, char *msg
 	}
 	PQclear(res);
 	return status;
+}
+
+int cache_list_json(struct cache *c, const char **json, size_t *len)
+{
+	if (c->set.list_stale) {
+		if (set_render(&c->set) < 0)
+			return -1;
+		c->set.list_stale = 0;
+	}
+	*json = c->set.list_json;
+	*len = c->set.list_len;
+	return 0;
 }
 
 const struct cached_registry *registry_find(const struct registry_set *set, const char *id)

@@ -42,8 +42,9 @@ struct registry_set {
 	size_t n;
 	size_t cap;                     /* items allocated */
 	struct cached_registry *items;
-	char *list_json;
+	char *list_json;                /* the whole list's answer, rendered on first use after a change */
 	size_t list_len;
+	int list_stale;                 /* list_json is not the items' any more (NULL then) */
 	/* The id index (registry_find): open addressing, each slot an index into items plus one, 0 when empty;
 	 * nslots a power of two, at least twice n.  Rebuilt with the list, so GET one costs the same at 10 rows
 	 * and at 10,000. */
@@ -79,6 +80,14 @@ int cache_sync(struct cache *c);
  * (valid until the next cache_sync), or an HTTP status with msg filled.
  */
 int cache_registries(struct cache *c, const struct registry_set **set, char *msg, size_t msgsize);
+
+/*
+ * The whole list's JSON, after cache_registries: rendered from the items'
+ * cached texts when a change made it stale, so a write costs its rows, and
+ * the copy of the list is paid once by the next GET list.  0, or -1 when out
+ * of memory.
+ */
+int cache_list_json(struct cache *c, const char **json, size_t *len);
 
 /* The registry with this id in set, or NULL. */
 const struct cached_registry *registry_find(const struct registry_set *set, const char *id);

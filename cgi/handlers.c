@@ -158,6 +158,8 @@ void h_registry_list(struct req *r)
 {
 	struct list_query q;
 	const struct registry_set *set;
+	const char *json;
+	size_t len;
 	char err[256], header[64];
 
 	if (list_query_parse(r->io->param(r->io->ctx, "QUERY_STRING"), &q, err, sizeof err) < 0) {
@@ -171,8 +173,12 @@ void h_registry_list(struct req *r)
 		send_filtered(r, set, &q);
 		return;
 	}
+	if (cache_list_json(r->cache, &json, &len) < 0) {
+		resp_error(r, 500, "out of memory");
+		return;
+	}
 	snprintf(header, sizeof header, "X-Total-Count: %zu\r\n", set->n);
-	resp_json_text(r, 200, header, set->list_json, set->list_len);
+	resp_json_text(r, 200, header, json, len);
 }
 
 /* 200 with ETag, 404, 503. */
