@@ -82,6 +82,7 @@ struct db {
 	int was_down;           /* log the up/down transitions once, not per request */
 	unsigned changes;       /* DB_CHANGED_* seen since db_changes last ran */
 	int idle_read;          /* the caller found the socket empty since the last command: skip the poll */
+	unsigned long connects; /* connections made: a new one may reuse the old one's fd number */
 };
 
 /* The channel sql/003's triggers notify; the payload names the table. */
@@ -209,6 +210,7 @@ static int db_connect(struct db *db)
 		goto fail;
 	PQclear(res);
 	db->changes = DB_CHANGED_ALL;
+	db->connects++;
 	if (db->was_down)
 		log_info("database connection established");
 	db->was_down = 0;
@@ -311,8 +313,9 @@ int db_wrote_rows_notified(struct db *db, struct db_ids *ids)
 	return take_notifications(db, ids) && !(db->changes & DB_CHANGED_REGISTRY);
 }
 
-int db_idle_socket(const struct db *db)
+int db_idle_socket(const struct db *db, unsigned long *connection)
 {
+	*connection = db->connects;
 	return db->conn != NULL ? PQsocket(db->conn) : -1;
 }
 

@@ -65,13 +65,15 @@ int db_ready(struct db *db);
 /*
  * The worker's idle wait watches the connection's socket beside the listening
  * one, so that the request need not poll it again: db_idle_socket is the fd
- * to watch (-1 while there is no connection); db_idle_read tells what the
+ * to watch (-1 while there is no connection) and, in connection, which
+ * connection it is (a new one may get the old one's fd number, which a
+ * registration with epoll does not survive); db_idle_read tells what the
  * wait saw.  readable: what waits is read now (notifications, or the EOF of
  * a server that went away); not readable: the next db_ready skips its own
  * non-blocking poll, one system call less per request.  A connection
  * found broken is closed; the next db_ready connects again.
  */
-int db_idle_socket(const struct db *db);
+int db_idle_socket(const struct db *db, unsigned long *connection);
 void db_idle_read(struct db *db, int readable);
 
 /*
