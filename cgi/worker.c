@@ -61,16 +61,22 @@ struct idle_wait {
 	unsigned long db_connection;    /* which connection it belonged to */
 };
 
-static int idle_wait_open(struct idle_wait *w, int listen_fd)
+/* The listening socket into the set, at the end of its exclusive waiters (one idle worker woken a connection). */
+static int idle_wait_add_listen(struct idle_wait *w, int listen_fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd };
 
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+}
+
+static int idle_wait_open(struct idle_wait *w, int listen_fd)
+{
 	w->db_fd = -1;
 	w->db_connection = 0;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -1;
-	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+	return idle_wait_add_listen(w, listen_fd);
 }
 
 /*
@@ -84,10 +90,8 @@ static int idle_wait_open(struct idle_wait *w, int listen_fd)
  */
 static void idle_wait_requeue(struct idle_wait *w, int listen_fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd };
-
 	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, listen_fd, NULL) == 0)
-		epoll_ctl(w->epfd, EPOLL_CTL_ADD, listen_fd, &ev);
+		idle_wait_add_listen(w, listen_fd);
 }
 
 /*
@@ -172,12 +176,13 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	/* Connect now so the first request does not pay for it; failure is fine. */
 	db_ready(app.db);
 	struct idle_wait wait;
-	if (idle_wait_open(&wait, listen_fd) < 0) {
+	int can_wait = idle_wait_open(&wait, listen_fd) == 0;
+
+	if (!can_wait) {
 		log_error("cannot watch the listening socket: %s", strerror(errno));
 		status = 1;
-		stop_requested = 1;
 	}
-	while (!stop_requested) {
+	while (can_wait && !stop_requested) {
 		int db_fd = idle_wait_watch_db(&wait, app.db);
 		int listen_ready = 0, db_readable = 0;
 		struct epoll_event got[2];
