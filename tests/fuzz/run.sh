@@ -93,9 +93,12 @@ else
 fi
 # compile SRC OBJ: one core object; a failed one is removed (so the next run compiles it again).
 compile() {
-	local out
-	out=$("$cc" "${flags[@]}" "${incs[@]}" -MMD -MF "$2.d" -c -o "$2" "$1" 2>&1) || { rm -f "$2"; echo "$cc -c $1"$'\n'"$out" >>"$buildlog"; return 1; }
-	[ -z "$out" ] || echo "$cc -c $1"$'\n'"$out" >>"$buildlog"
+	local out rc=0
+	out=$("$cc" "${flags[@]}" "${incs[@]}" -MMD -MF "$2.d" -c -o "$2" "$1" 2>&1) || rc=$?
+	# One write per object, so that two compilers at once do not interleave their lines in the log.
+	[ -z "$out" ] || printf '%s -c %s\n%s\n' "$cc" "$1" "$out" >>"$buildlog"
+	[ "$rc" -eq 0 ] || rm -f "$2"
+	return "$rc"
 }
 built=1
 objs=()
