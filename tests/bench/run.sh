@@ -165,6 +165,17 @@ restore_table() {
 	api PUT "/${seed_ids[0]}" "$(seed_body 1 true)" >/dev/null
 }
 
+# free_ports VAR...: a free port into each variable named, no two the same.
+free_ports() {
+	local var port taken=" "
+	for var in "$@"; do
+		port=$(pg_free_port)
+		while [[ $taken == *" $port "* ]]; do port=$(pg_free_port); done
+		taken+="$port "
+		printf -v "$var" '%s' "$port"
+	done
+}
+
 # Fills tests/bench/nginx.conf.in: three servers, one per reference, on free ports.
 write_ref_nginx() {
 	local list tpl keepalive=""
@@ -172,15 +183,7 @@ write_ref_nginx() {
 	# nginx expands $variables in return's text, and a quote or backslash would need escaping: the seed has none.
 	case $list in *"'"* | *'$'* | *\\*) die "the list JSON has a character nginx's return cannot carry" ;; esac
 	[ "$keep_conn" != on ] || keepalive="keepalive $workers;"
-	port_nginx=$(pg_free_port)
-	port_mem=$(pg_free_port)
-	port_pg=$(pg_free_port)
-	port_bare=$(pg_free_port)
-	while [ "$port_mem" = "$port_nginx" ]; do port_mem=$(pg_free_port); done
-	while [ "$port_pg" = "$port_nginx" ] || [ "$port_pg" = "$port_mem" ]; do port_pg=$(pg_free_port); done
-	while [ "$port_bare" = "$port_nginx" ] || [ "$port_bare" = "$port_mem" ] || [ "$port_bare" = "$port_pg" ]; do
-		port_bare=$(pg_free_port)
-	done
+	free_ports port_nginx port_mem port_pg port_bare
 	tpl=$(cat "$bench/nginx.conf.in")
 	shopt -u patsub_replacement 2>/dev/null || true   # bash 5.2 would read & in the JSON as "the match"
 	tpl=${tpl//@LIST@/$list}
