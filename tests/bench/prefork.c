@@ -125,16 +125,19 @@ int prefork_run(const char *path, int workers, worker_init_fn init, serve_fn ser
 	return 0;
 }
 
-/* The header block of every reference response, extra (whole "Name: value\r\n" lines) before its end; its length. */
+/* The header block of every reference response, extra (whole "Name: value\r\n" lines) before its end; its
+ * length, or -1 when it does not fit in size. */
 static int response_head(char *head, size_t size, int status, const char *extra, int len)
 {
 	/* FCGX_FPrintF has its own printf: format here, then FCGX_PutStr. */
-	return snprintf(head, size,
-			"Status: %d\r\n"
-			"Content-Type: application/json; charset=utf-8\r\n"
-			"Content-Length: %d\r\n"
-			"Cache-Control: no-store\r\n"
-			"X-Content-Type-Options: nosniff\r\n%s\r\n", status, len, extra);
+	int n = snprintf(head, size,
+			 "Status: %d\r\n"
+			 "Content-Type: application/json; charset=utf-8\r\n"
+			 "Content-Length: %d\r\n"
+			 "Cache-Control: no-store\r\n"
+			 "X-Content-Type-Options: nosniff\r\n%s\r\n", status, len, extra);
+
+	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
 int prefork_reply_with(FCGX_Request *r, int status, const char *extra, const char *body, int len)
@@ -142,7 +145,7 @@ int prefork_reply_with(FCGX_Request *r, int status, const char *extra, const cha
 	char head[512];
 	int n = response_head(head, sizeof head, status, extra, len);
 
-	if (n < 0 || n >= (int)sizeof head)
+	if (n < 0)
 		return -1;
 	if (FCGX_PutStr(head, n, r->out) != n || FCGX_PutStr(body, len, r->out) != len)
 		return -1;
@@ -159,7 +162,7 @@ int prefork_response(int status, const char *body, int len, char **out, int *out
 	char head[256];
 	int n = response_head(head, sizeof head, status, "", len);
 
-	*out = malloc((size_t)n + (size_t)len);
+	*out = n < 0 ? NULL : malloc((size_t)n + (size_t)len);
 	if (*out == NULL)
 		return -1;
 	memcpy(*out, head, (size_t)n);
