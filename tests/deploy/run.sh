@@ -340,6 +340,7 @@ gone() { local p; for p in /etc/imagereg /run/imagereg /var/log/imagereg; do [ !
 check "deploy: /etc/imagereg, /run/imagereg, /var/log/imagereg removed" gone
 check "deploy: user imagereg removed" bash -c "! id imagereg >/dev/null 2>&1"
 check "deploy: the responder stopped" bash -c "! kill -0 $pid 2>/dev/null"
-roles=$(runuser -u postgres -- /usr/bin/psql --cluster "$PGVERSION/$cluster" -d postgres -Atc "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'imagereg%'" 2>&1)
+# From /: the postgres user may not enter the clone's directory (a mktemp -d is 0700), and psql says so on stderr.
+roles=$(cd / && runuser -u postgres -- /usr/bin/psql --cluster "$PGVERSION/$cluster" -d postgres -Atc "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'imagereg%'" 2>&1)
 [ "$roles" = 0 ] && ok "deploy: no imagereg role or database left in the cluster" || bad "deploy: roles left: $roles"
 finish
