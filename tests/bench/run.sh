@@ -526,35 +526,13 @@ responder_mode() {
 	warm_up imagereg
 }
 
-# writer_start ID BODY_A BODY_B: the background writes, a PUT through the API every 0.1 s (B after A after B,
-# so each one changes the row), until writer_stop; one HTTP status a line in scale/writer.codes.  Each curl
-# runs in the background and the next starts on the 0.1 s clock, not after the answer: at 32 connections an
-# answer can take 100 ms and more, and waiting for it halved the rate.
+# writer_start ID BODY_A BODY_B: the background writes (writer.py: a PUT through the API every 0.1 s on
+# kept-alive connections, B after A after B, so each one changes the row), until writer_stop; one HTTP status a
+# line in scale/writer.codes.
 writer_start() {
-	local stopfile=$work/scale/writer.stop codes=$work/scale/writer.codes
-	rm -f "$stopfile"
-	(
-		local n=0 body next now gap
-		next=${EPOCHREALTIME/./}
-		while [ ! -e "$stopfile" ]; do
-			body=$2
-			[ $((n % 2)) -eq 0 ] || body=$3
-			# curl prints 000 when it got no answer at all.
-			curl -s -o /dev/null -w '%{http_code}\n' -X PUT -H "Authorization: Bearer $IMAGEREG_TOKEN" \
-				-H 'Content-Type: application/json' --data-binary "$body" \
-				"$IMAGEREG_URL/openapi/system/registry/$1" >>"$codes" &
-			n=$((n + 1))
-			next=$((next + 100000))
-			now=${EPOCHREALTIME/./}
-			if [ "$now" -lt "$next" ]; then
-				printf -v gap '0.%06d' $((next - now))
-				sleep "$gap"
-			else
-				next=$now   # late (a busy machine): no burst to catch up
-			fi
-		done
-		wait   # the writes in flight
-	) &
+	rm -f "$work/scale/writer.stop"
+	python3 "$bench/writer.py" "$IMAGEREG_URL" "$IMAGEREG_TOKEN" "$1" "$2" "$3" \
+		"$work/scale/writer.codes" "$work/scale/writer.stop" &
 	writer_pid=$!
 }
 
