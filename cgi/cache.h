@@ -27,10 +27,10 @@ struct cached_registry {
 	char id[REGISTRY_ID_LEN + 1];
 	char version[21];               /* row version in decimal: the ETag is "<version>" */
 	long long created_us;           /* the list's order is (created_us, id) */
-	struct json_object *obj;        /* the response object; owned by the cache */
-	const char *json;               /* obj serialized, owned by obj */
+	char *text;                     /* one block: json, then the three strings below; owned by the cache */
+	const char *json;               /* the response object serialized (in text) */
 	size_t json_len;
-	/* What the list filters look at; the strings are owned by obj. */
+	/* What the list filters look at (in text). */
 	const char *address;
 	const char *provider;
 	const char *namespace;
