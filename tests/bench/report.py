@@ -287,8 +287,8 @@ def scale_lines(info, ops, pts, sizes, size_bytes):
         "answer it too: in-memory with the captured bytes, libfcgi+libpq with one statement that pages and counts "
         "the matches). PUT: the second row's full body, its namespace changed back and forth (every PUT a real "
         "change).",
-        "- writes on: a background writer PUTs the fourth row through the API about every 0.1 s (a curl loop, "
-        "B after A, each a real change) for the whole point; bg writes/s is what it achieved, bg failed its "
+        "- writes on: a background writer PUTs the fourth row through the API about every 0.1 s (`writer.py`, "
+        "kept-alive connections, B after A, each a real change) for the whole point; bg writes/s is what it achieved, bg failed its "
         "answers other than 200. quiet: no writer.",
         "- imagereg host / cluster: the responder restarted with `coherence = host` or `cluster`. The "
         "references have no mode: they are measured once, beside imagereg host. ÷ in-mem and ÷ libpq divide "
