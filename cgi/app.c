@@ -172,7 +172,7 @@ static int identify(struct req *r, const struct app *app, unsigned flags)
 	return 0;
 }
 
-void app_handle(const struct req_io *io, const struct app *app, struct access_entry *access)
+void app_handle(const struct req_io *io, const struct app *app)
 {
 	struct req r = { .io = io, .db = app->db, .cache = app->cache, .key = app->key, .cfg = app->cfg,
 			 .check_concurrency = app->check_concurrency };
@@ -238,5 +238,5 @@ void app_handle(const struct req_io *io, const struct app *app, struct access_en
 out:
 	body_wipe_secrets(r.body);
 	json_object_put(r.body);
-	access_take(access, r.method, r.path, r.status, clock_us() - start, r.actor);
+	log_request(r.method, r.path, r.status, clock_us() - start, r.actor);
 }

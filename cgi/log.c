@@ -159,17 +159,13 @@ static void escape(const char *s, char *out, size_t outsize)
 	out[o] = '\0';
 }
 
-void access_take(struct access_entry *e, const char *method, const char *path, int status,
-		 long long micros, const char *actor)
+void log_request(const char *method, const char *path, int status, long long micros,
+		 const char *actor)
 {
-	escape(method, e->method, sizeof e->method);
-	escape(path, e->path, sizeof e->path);
-	escape(actor && *actor ? actor : "-", e->actor, sizeof e->actor);
-	e->status = status;
-	e->micros = micros;
-}
+	char m[64], p[256], a[96];
 
-void log_access(const struct access_entry *e)
-{
-	log_msg(LOG_INFO, "%s %s %d %lldus %s", e->method, e->path, e->status, e->micros, e->actor);
+	escape(method, m, sizeof m);
+	escape(path, p, sizeof p);
+	escape(actor && *actor ? actor : "-", a, sizeof a);
+	log_msg(LOG_INFO, "%s %s %d %lldus %s", m, p, status, micros, a);
 }

@@ -41,22 +41,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /*
  * The access line of one request: method, path, status, duration and the
  * token's name (never the token).  Client-supplied text is escaped, so a %0A
- * in a URL cannot forge a log line.  Taken while the request is served
- * (access_take copies what it needs: the request's strings die with it) and
- * written by log_access once the response is out, so the client never waits
- * for the log.
+ * in a URL cannot forge a log line.
  */
-struct access_entry {
-	char method[64];
-	char path[256];
-	char actor[96];
-	int status;
-	long long micros;
-};
-
-void access_take(struct access_entry *e, const char *method, const char *path, int status,
-		 long long micros, const char *actor);
-void log_access(const struct access_entry *e);
+void log_request(const char *method, const char *path, int status, long long micros,
+		 const char *actor);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

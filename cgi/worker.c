@@ -139,7 +139,6 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	FCGX_Request fr;
 	struct req_io io = { fcgx_param, fcgx_read, fcgx_write, &fr };
 	struct app app;
-	struct access_entry access;
 	int status = 0;
 
 	memset(&sa, 0, sizeof sa);
@@ -230,9 +229,8 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 			status = 1;
 			break;
 		}
-		app_handle(&io, &app, &access);
-		FCGX_Finish_r(&fr);     /* the response goes out here: the log line after it */
-		log_access(&access);
+		app_handle(&io, &app);
+		FCGX_Finish_r(&fr);
 		idle_wait_after_request(&wait, listen_fd, woke_us);
 	}
 	if (wait.epfd >= 0)
@@ -268,17 +266,12 @@ int worker_run_cgi(const struct serve_options *opts)
 	struct req_io io = { cgi_param, cgi_read, cgi_write, NULL };
 	/* One request: nothing to share, so no counters. */
 	struct app app = app_new(opts, NULL);
-	struct access_entry access;
-	int status;
-
 	if (app.cache == NULL) {
 		db_free(app.db);
 		return 1;
 	}
-	app_handle(&io, &app, &access);
-	status = fflush(stdout) == 0 ? 0 : 1;
-	log_access(&access);
+	app_handle(&io, &app);
 	cache_free(app.cache);
 	db_free(app.db);
-	return status;
+	return fflush(stdout) == 0 ? 0 : 1;
 }
