@@ -343,11 +343,28 @@ parse_wrk() {
 	}' "$1"
 }
 
-# run_point CONNS SECONDS SCRIPT URL OUTFILE: one wrk run; its numbers, as parse_wrk prints them and then the
-# longest stop of the machine during it in ms (vcpu_gaps), in point_stats (not output: in a subshell wrk would
-# be out of cleanup's reach).
+# wait_db_quiet: returns when no other session of the cluster is running a statement, or after 10 s.  A
+# reference's queries outlive its wrk run: at 10,000 rows each GET list of ref_pg takes PostgreSQL 1.5-2 s, one
+# per worker can still be running when wrk stops, and the next point shared the 2 cores with them (host mode's
+# GET one at 10,000 rows, measured right after, lost up to half its rate, p99 15-490 ms; cluster mode's,
+# after imagereg's own list, did not).  The background writer's statements take milliseconds.
+wait_db_quiet() {
+	local i busy
+	for i in $(seq 1 100); do
+		busy=$(sql "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'
+			AND state = 'active' AND pid <> pg_backend_pid()")
+		[ "$busy" != 0 ] || return 0
+		sleep 0.1
+	done
+	echo "bench: $busy PostgreSQL sessions still running a statement after 10 s; measuring anyway" >&2
+}
+
+# run_point CONNS SECONDS SCRIPT URL OUTFILE: one wrk run, started when PostgreSQL is quiet; its numbers, as
+# parse_wrk prints them and then the longest stop of the machine during it in ms (vcpu_gaps), in point_stats
+# (not output: in a subshell wrk would be out of cleanup's reach).
 run_point() {
 	local worst_gap
+	wait_db_quiet
 	wrk_run "$@"
 	point_stats=$(parse_wrk "$5") || { cat "$5" >&2; die "cannot read wrk's output in $5"; }
 	read -r worst_gap _ <"$5.gaps" 2>/dev/null || worst_gap=""
