@@ -34,6 +34,12 @@ struct req_io {
 	int (*read)(void *ctx, char *buf, int n);
 	/* Writes n bytes of response; returns -1 on error. */
 	int (*write)(void *ctx, const char *buf, int n);
+	/*
+	 * Sends what is buffered and ends the response; returns -1 on error.
+	 * Called once, after the last write and the access line: the client
+	 * has its answer before the worker's checks for closing the connection.
+	 */
+	int (*end)(void *ctx);
 	void *ctx;
 };
 

@@ -44,6 +44,7 @@ struct fake {
 	int read_fail;
 	int write_fail;
 	int writes;
+	int ends;                    /* end calls; no write may follow one */
 	char *out;
 	size_t out_len, out_cap;
 };
@@ -81,6 +82,7 @@ static int fake_write(void *ctx, const char *buf, int n)
 
 	f->writes++;
 	ENSURE(n >= 0);
+	ENSURE(f->ends == 0);
 	if (f->write_fail)
 		return -1;
 	if (f->out_len + (size_t)n > f->out_cap) {
@@ -96,11 +98,20 @@ static int fake_write(void *ctx, const char *buf, int n)
 	return n;
 }
 
+static int fake_end(void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->ends++;
+	return f->write_fail ? -1 : 0;
+}
+
 static void fake_io(struct fake *f, struct req_io *io)
 {
 	io->param = fake_param;
 	io->read = fake_read;
 	io->write = fake_write;
+	io->end = fake_end;
 	io->ctx = f;
 }
 
@@ -408,6 +419,7 @@ static void dispatcher(const uint8_t *data, size_t size)
 	fake_io(&f, &io);
 
 	app_handle(&io, &no_db);
+	ENSURE(f.ends == 1);
 
 	struct json_object *obj;
 	if (m == ROUTE_NO_PATH) {

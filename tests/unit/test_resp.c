@@ -6,8 +6,10 @@
 #include "resp.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define COLL "/openapi/system/registry"
 #define ID "0123456789abcdef01234567"
@@ -29,6 +31,9 @@ struct fake {
 	int write_fail;              /* write returns -1 */
 	int reads;                   /* read calls */
 	int writes;                  /* write calls */
+	int ends;                    /* end calls */
+	int writes_after_end;        /* write calls after the first end */
+	long stderr_at_end;          /* fd 2's offset at the first end (the log written so far) */
 	char out[16384];
 	size_t out_len;
 	int overflow;                /* the response did not fit in out */
@@ -66,6 +71,8 @@ static int fake_write(void *ctx, const char *buf, int n)
 	struct fake *f = ctx;
 
 	f->writes++;
+	if (f->ends > 0)
+		f->writes_after_end++;
 	if (f->write_fail)
 		return -1;
 	if (n < 0 || (size_t)n > sizeof f->out - f->out_len) {
@@ -77,11 +84,21 @@ static int fake_write(void *ctx, const char *buf, int n)
 	return n;
 }
 
+static int fake_end(void *ctx)
+{
+	struct fake *f = ctx;
+
+	if (f->ends++ == 0)
+		f->stderr_at_end = (long)lseek(STDERR_FILENO, 0, SEEK_CUR);
+	return f->write_fail ? -1 : 0;
+}
+
 static void fake_io(struct fake *f, struct req_io *io)
 {
 	io->param = fake_param;
 	io->read = fake_read;
 	io->write = fake_write;
+	io->end = fake_end;
 	io->ctx = f;
 }
 
@@ -519,6 +536,50 @@ static const struct app_case {
 #undef NOBODY
 };
 
+/*
+ * Runs app_handle with the log at info level and fd 2 in a temporary file;
+ * returns the status its access line names ("METHOD PATH STATUS NNNus
+ * ACTOR", the last info line written), or -1 when there is none, and that
+ * line's offset in *line_at.
+ */
+static int handle_and_read_access_status(const struct req_io *io, long *line_at)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO), status = -1;
+	char line[2048];
+
+	*line_at = -1;
+	if (tmp == NULL || saved < 0 || dup2(fileno(tmp), STDERR_FILENO) < 0) {
+		if (tmp != NULL)
+			fclose(tmp);
+		if (saved >= 0)
+			close(saved);
+		app_handle(io, &no_db);
+		return -1;
+	}
+	log_set_level(LOG_INFO);
+	app_handle(io, &no_db);
+	log_set_level(LOG__MAX);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	for (long at = 0; fgets(line, sizeof line, tmp) != NULL; at = ftell(tmp)) {
+		const char *msg = strstr(line, " info imagereg[");
+		const char *us = msg != NULL ? strstr(msg, "us ") : NULL;
+		const char *p = us;
+
+		/* The status is the number before the duration: " STATUS DIGITSus ". */
+		while (p != NULL && p > msg && p[-1] >= '0' && p[-1] <= '9')
+			p--;
+		if (p != NULL && p > msg + 4 && p[-1] == ' ') {
+			status = (int)strtol(p - 4, NULL, 10);
+			*line_at = at;
+		}
+	}
+	fclose(tmp);
+	return status;
+}
+
 static void test_app(void)
 {
 	for (size_t i = 0; i < sizeof app_cases / sizeof app_cases[0]; i++) {
@@ -546,7 +607,16 @@ static void test_app(void)
 		f.chunk = c->chunk;
 		f.read_fail = c->read_fail;
 		fake_io(&f, &io);
-		app_handle(&io, &no_db);
+		long line_at;
+		int logged = handle_and_read_access_status(&io, &line_at);
+
+		CHECK(logged == c->status, "%s: access line says %d, the response %d", c->name, logged, c->status);
+		/* Ended once, after the last write; the access line is there when the client has the answer. */
+		CHECK(f.ends == 1 && f.writes_after_end == 0, "%s: the response ended %d times, %d writes after",
+		      c->name, f.ends, f.writes_after_end);
+		CHECK(line_at >= 0 && line_at < f.stderr_at_end,
+		      "%s: the access line (at %ld) was not yet in the log when the response ended (log at %ld then)",
+		      c->name, line_at, f.stderr_at_end);
 		if (c->reads >= 0)
 			CHECK(f.reads == c->reads, "%s: read called %d times, want %d", c->name, f.reads, c->reads);
 		if (c->consumed >= 0)
