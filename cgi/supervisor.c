@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -175,6 +176,15 @@ int supervise(int listen_fd, int workers, struct serve_options *opts, reload_fn 
 	sigdelset(&waiting, SIGUSR1);
 	sigdelset(&waiting, SIGCHLD);
 
+	/*
+	 * One clock the workers share: when any of them last finished a
+	 * request, so that each can tell a pause in the traffic from its own
+	 * turn coming round (worker.c, the idle queue).  Without it (mmap
+	 * failed) each worker goes by its own requests.
+	 */
+	void *clock_map = mmap(NULL, sizeof(int64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	opts->last_finished_us = clock_map == MAP_FAILED ? NULL : clock_map;
 	log_info("supervisor started with %d workers", workers);
 	while (!stop_requested) {
 		int status, acted = 0;

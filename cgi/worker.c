@@ -78,7 +78,8 @@ struct idle_wait {
 	int epfd;
 	int db_fd;                      /* the database socket registered, or -1 */
 	unsigned long db_connection;    /* which connection it belonged to */
-	int64_t served_us;              /* when this worker last finished a request */
+	int64_t *finished_us;           /* when a worker (of those sharing it) last finished a request */
+	int64_t own_finished_us;        /* finished_us of a worker alone */
 };
 
 /* The listening socket into the set, at the end of its exclusive waiters (one idle worker woken a connection). */
@@ -89,11 +90,12 @@ static int idle_wait_add_listen(struct idle_wait *w, int listen_fd)
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, listen_fd, &ev);
 }
 
-static int idle_wait_open(struct idle_wait *w, int listen_fd)
+static int idle_wait_open(struct idle_wait *w, int listen_fd, int64_t *shared_finished_us)
 {
 	w->db_fd = -1;
 	w->db_connection = 0;
-	w->served_us = clock_us();
+	w->own_finished_us = clock_us();
+	w->finished_us = shared_finished_us != NULL ? shared_finished_us : &w->own_finished_us;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -1;
@@ -108,21 +110,32 @@ static int idle_wait_open(struct idle_wait *w, int listen_fd)
  * back to back that is what we want: its memory and its CPU's caches are
  * warm (at one connection it served GET one 10-20 % faster than workers
  * taking turns at every request, which cost a wake-up on a cold CPU and two
- * system calls each).  When the traffic pauses (this request came after the
- * worker had waited IDLE_TURN_US or more), the worker goes to the end of the
- * queue, so at low rates idle workers take turns as they do blocked in
- * accept(): each one's cache and database connection are kept in use, and
- * none sits on a cache nobody reads.
+ * system calls each).  When the traffic pauses (no worker had finished a
+ * request for IDLE_TURN_US or more when this one came), the worker goes to
+ * the end of the queue, so at low rates idle workers take turns as they do
+ * blocked in accept(): each one's cache and database connection are kept in
+ * use, and none sits on a cache nobody reads.  The pause is measured on the
+ * clock the workers share, not by how long this worker waited: with 8
+ * workers at ~7,000 requests a second, each one's turn comes round every
+ * 1.2 ms, so a worker's own wait would keep them taking turns for good
+ * (seen with perf sched: every request on another worker).
  */
 #define IDLE_TURN_US 1000
 
-static void idle_wait_after_request(struct idle_wait *w, int listen_fd, int64_t woke_us)
+/*
+ * Returns -1 (errno set) when the listening socket left the set and could not
+ * be put back (ENOMEM): the worker would live on and never be woken for a
+ * connection again, one worker short with nothing said.  The caller ends the
+ * worker with an error instead; the supervisor starts a fresh one.
+ */
+static int idle_wait_after_request(struct idle_wait *w, int listen_fd, int64_t woke_us)
 {
-	int64_t waited = woke_us - w->served_us;
+	int64_t paused = woke_us - __atomic_load_n(w->finished_us, __ATOMIC_RELAXED);
 
-	w->served_us = clock_us();
-	if (waited >= IDLE_TURN_US && epoll_ctl(w->epfd, EPOLL_CTL_DEL, listen_fd, NULL) == 0)
-		idle_wait_add_listen(w, listen_fd);
+	__atomic_store_n(w->finished_us, clock_us(), __ATOMIC_RELAXED);
+	if (paused < IDLE_TURN_US || epoll_ctl(w->epfd, EPOLL_CTL_DEL, listen_fd, NULL) != 0)
+		return 0;       /* not moved: still in the set where it was */
+	return idle_wait_add_listen(w, listen_fd);
 }
 
 /*
@@ -243,7 +256,7 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 	/* Connect now so the first request does not pay for it; failure is fine. */
 	db_ready(app.db);
 	struct idle_wait wait;
-	int can_wait = idle_wait_open(&wait, listen_fd) == 0;
+	int can_wait = idle_wait_open(&wait, listen_fd, opts->last_finished_us) == 0;
 
 	if (!can_wait) {
 		log_error("cannot watch the listening socket: %s", strerror(errno));
@@ -286,7 +299,11 @@ int worker_run_fcgi(int listen_fd, const struct serve_options *opts)
 		app_handle(&io, &app);
 		close_at_once_when_all_read(&fr, listen_fd);
 		FCGX_Finish_r(&fr);
-		idle_wait_after_request(&wait, listen_fd, woke_us);
+		if (idle_wait_after_request(&wait, listen_fd, woke_us) != 0) {
+			log_error("cannot watch the listening socket again: %s; this worker exits", strerror(errno));
+			status = 1;
+			break;
+		}
 	}
 	if (wait.epfd >= 0)
 		close(wait.epfd);

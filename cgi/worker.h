@@ -5,6 +5,8 @@
 #include "config.h"
 #include "db.h"
 
+#include <stdint.h>
+
 struct account;
 struct generation;
 struct seal_key;
@@ -16,6 +18,7 @@ struct serve_options {
 	int workers;                /* how many workers share the host's outbound slots */
 	struct generation *gen;     /* shared change counters; NULL: the cache lives one request */
 	const struct account *become; /* the account preforked workers switch to; NULL: none */
+	int64_t *last_finished_us;  /* shared by preforked workers: when one of them last finished a request; NULL: alone */
 };
 
 /*

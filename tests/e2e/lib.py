@@ -180,6 +180,15 @@ def psql(sql, *params, database=None):
 # ASan) scales them all, so that make test stays bounded whatever the machine's load, and a long run proves more.
 LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
 
+# Which idle worker takes a connection: while requests come back to back, the one that served last (warm); after a
+# pause of 1 ms or more in the traffic they take turns (cgi/worker.c, the idle queue). A test that must reach every
+# worker, or read on another worker than the one that wrote, pauses this long before each request.
+TURN_PAUSE_S = 0.002
+
+
+def turn_pause():
+    time.sleep(TURN_PAUSE_S)
+
 
 def rounds_within(limit, seconds):
     """Round numbers 0, 1, ... below limit, for as long as seconds have not passed since the first."""

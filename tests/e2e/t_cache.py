@@ -11,7 +11,7 @@ import signal
 import time
 from datetime import datetime
 
-from lib import LOAD_SECONDS, COLLECTION, create, item_path, psql, request, reset, rounds_within
+from lib import LOAD_SECONDS, COLLECTION, create, item_path, psql, request, reset, rounds_within, turn_pause
 from seclib import bearer, cli_ok, rand_hex
 
 ROUNDS = 1500           # at most; and at most ROUND_SECONDS, with at least MIN_ROUNDS done
@@ -89,6 +89,7 @@ def read_your_writes(limit, seconds):
         rounds = i + 1
         target, other = (first, second) if i % 2 == 0 else (second, first)
         namespace = f"ryw-{i}"
+        turn_pause()    # the writer goes to the end of the idle queue: the reads right after it go to others
         resp = request("PUT", item_path(target), {"address": "https://ryw.example.com", "provider": "native",
                                                   "namespace": namespace, "is_default": True})
         assert resp.status == 200, f"round {i}: PUT answered {resp.status}: {resp.raw[:200]}"
@@ -140,10 +141,11 @@ def revoke_rounds(rounds):
     for round_ in range(rounds):
         name = f"cache-revoke-{rand_hex(4)}"
         token = cli_ok("token", "create", name, "--scope", "read").strip()
-        # Requests until every worker has checked and cached the token (which idle worker takes a connection is
-        # the kernel's choice: usually 40 requests reach all of them, 400 is the bound).
+        # Requests until every worker has checked and cached the token (paced: idle workers take turns, so a
+        # round of the workers' count usually reaches all of them; 400 is the bound).
         start = log_size()
         for sent in range(1, 401):
+            turn_pause()
             assert request("GET", COLLECTION, headers=bearer(token)).status == 200
             if sent % 20 == 0 and {pid for pid, *_ in served_since(start)} == worker_pids():
                 break

@@ -7,15 +7,20 @@ import os
 import subprocess
 import time
 
-from lib import COLLECTION, body, item_path, psql, request, reset
+from lib import COLLECTION, body, item_path, psql, request, reset, turn_pause
 
 MAX_AGE_S = int(os.environ.get("IMAGEREG_CACHE_MAX_AGE", "30"))
-READS = 24   # several times the workers: every worker has answered
+READS = 24   # several times the workers: paced, every worker has answered
+
+
+def _read(path, headers):
+    turn_pause()
+    return request("GET", path, headers=headers)
 
 
 def _all_reads(path, want, reads=READS, headers=None):
-    """True when `reads` GETs in a row all satisfy want(resp)."""
-    return all(want(request("GET", path, headers=headers)) for _ in range(reads))
+    """True when `reads` paced GETs in a row all satisfy want(resp)."""
+    return all(want(_read(path, headers)) for _ in range(reads))
 
 
 def _until(path, want, limit, headers=None):

@@ -9,10 +9,10 @@ for the row path.
 import os
 import time
 
-from lib import COLLECTION, create, item_path, psql, request, reset
+from lib import COLLECTION, create, item_path, psql, request, reset, turn_pause
 from t_cache import log_size, served_since
 
-WORKER_SPREAD = 24      # requests per check: enough that every worker of the stack answers some
+WORKER_SPREAD = 24      # paced requests per check: enough that every worker of the stack answers some
 CONVERGE_S = 1.0        # NOTIFY latency allowed after a psql write
 
 
@@ -42,6 +42,7 @@ def assert_every_worker_agrees(what):
     while True:
         why = None
         for i in range(WORKER_SPREAD):
+            turn_pause()
             resp = request("GET", COLLECTION)
             assert resp.status == 200, f"{what}: list answered {resp.status}"
             why = differs([(r["registry_id"], r["namespace"], r["is_default"]) for r in resp.json], want)
@@ -57,6 +58,7 @@ def warm():
     """WORKER_SPREAD lists in a row; returns the log offset from before them (served_since says who answered)."""
     start = log_size()
     for _ in range(WORKER_SPREAD):
+        turn_pause()
         assert request("GET", COLLECTION).status == 200
     return start
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/faults/run.sh - fault-injection tests of imagereg: PostgreSQL stopping under load, a worker killed with
-# SIGKILL, SIGTERM and SIGHUP to the supervisor, failover to a streaming-replication standby.
+# SIGKILL, a worker that cannot wait for connections again, SIGTERM and SIGHUP to the supervisor, failover to a
+# streaming-replication standby.
 #
-#   bash tests/faults/run.sh [NAME...]      (NAME: pg-stop-under-load kill-9-worker sigterm-graceful
-#                                            sighup-reload failover; default: all)
+#   bash tests/faults/run.sh [NAME...]      (NAME: pg-stop-under-load kill-9-worker epoll-readd
+#                                            sigterm-graceful sighup-reload failover; default: all)
 #
 # Each test runs as `python3 -u tests/faults/t_*.py DIR` in its own directory DIR under /tmp (mktemp -d, mode 0755)
 # with its own PostgreSQL, responder and nginx on loopback or unix sockets; its `# ...` lines (the measured figures)
@@ -22,6 +23,7 @@ cd "$root" || exit 2
 TESTS="
 pg-stop-under-load t_pg_stop_under_load.py 150
 kill-9-worker t_kill9_worker.py 120
+epoll-readd t_epoll_readd.py 90
 sigterm-graceful t_sigterm_graceful.py 120
 sighup-reload t_sighup_reload.py 150
 failover t_failover.py 240
