@@ -311,6 +311,7 @@ static void set_list_stale(struct registry_set *set)
 	set->list_json = NULL;
 	set->list_len = 0;
 	set->list_stale = 1;
+	memset(set->totals, 0, sizeof set->totals);
 }
 
 /* The item with this id, through the index (valid while the items keep their places), or NULL. */
@@ -389,6 +390,8 @@ static int set_apply(struct registry_set *set, const PGresult *res, const struct
 
 	if (fresh == NULL)
 		return -1;
+	/* The items change from here on, whatever happens below: no count of them stands. */
+	memset(set->totals, 0, sizeof set->totals);
 	for (size_t r = 0; r < rows; r++) {
 		struct cached_registry item, *old;
 
@@ -524,6 +527,46 @@ int cache_list_json(struct cache *c, const char **json, size_t *len)
 	*json = c->set.list_json;
 	*len = c->set.list_len;
 	return 0;
+}
+
+/* The slot of the filter of q, or NULL. */
+static struct filter_total *filter_total_find(struct registry_set *set, const struct list_query *q)
+{
+	for (int i = 0; i < FILTER_TOTALS; i++) {
+		struct filter_total *t = &set->totals[i];
+
+		if (t->used && t->is_default == q->is_default && t->q_len == q->q_len &&
+		    strcmp(t->provider, q->provider) == 0 && memcmp(t->q, q->q, q->q_len) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+int cache_filter_total(struct cache *c, const struct list_query *q, size_t *total)
+{
+	const struct filter_total *t = filter_total_find(&c->set, q);
+
+	if (t == NULL)
+		return 0;
+	*total = t->total;
+	return 1;
+}
+
+void cache_filter_total_keep(struct cache *c, const struct list_query *q, size_t total)
+{
+	struct registry_set *set = &c->set;
+	struct filter_total *t = filter_total_find(set, q);
+
+	if (t == NULL) {
+		t = &set->totals[set->totals_next];
+		set->totals_next = (set->totals_next + 1) % FILTER_TOTALS;
+	}
+	t->used = 1;
+	memcpy(t->provider, q->provider, sizeof t->provider);
+	t->is_default = q->is_default;
+	t->q_len = q->q_len;
+	memcpy(t->q, q->q, q->q_len);
+	t->total = total;
 }
 
 const struct cached_registry *registry_find(const struct registry_set *set, const char *id)

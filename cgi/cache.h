@@ -14,6 +14,7 @@
 #define IMAGEREG_CACHE_H
 
 #include "generation.h"
+#include "list_query.h"
 #include "req.h"
 
 #include <stddef.h>
@@ -37,6 +38,24 @@ struct cached_registry {
 	int is_default;
 };
 
+/*
+ * How many registries matched a filter, kept until the items change, so
+ * that a page of a filtered list need not look at every row to say
+ * X-Total-Count: paging through a console's filtered list, page 1 at
+ * 10,000 rows looked at 10,000 rows for 20.  A few filters are kept, the
+ * oldest replaced.
+ */
+#define FILTER_TOTALS 4
+
+struct filter_total {
+	int used;
+	char provider[sizeof ((struct list_query *)0)->provider];
+	int is_default;
+	size_t q_len;
+	char q[LIST_Q_MAX + 1];
+	size_t total;
+};
+
 /* Every registry, oldest first, and the list response already serialized. */
 struct registry_set {
 	size_t n;
@@ -50,6 +69,8 @@ struct registry_set {
 	 * and at 10,000. */
 	uint32_t *slots;
 	size_t nslots;
+	struct filter_total totals[FILTER_TOTALS]; /* emptied with the list's answer (set_list_stale) */
+	unsigned totals_next;           /* the slot the next filter takes */
 };
 
 struct cache;
@@ -88,6 +109,14 @@ int cache_registries(struct cache *c, const struct registry_set **set, char *msg
  * of memory.
  */
 int cache_list_json(struct cache *c, const char **json, size_t *len);
+
+/*
+ * After cache_registries: 1 and *total when the registries matching q's
+ * filters (provider, is_default, q; not the paging) were counted since the
+ * items last changed, else 0.  cache_filter_total_keep records a count.
+ */
+int cache_filter_total(struct cache *c, const struct list_query *q, size_t *total);
+void cache_filter_total_keep(struct cache *c, const struct list_query *q, size_t total);
 
 /* The registry with this id in set, or NULL. */
 const struct cached_registry *registry_find(const struct registry_set *set, const char *id);

@@ -104,22 +104,28 @@ static const struct registry_set *registries(struct req *r)
 
 /*
  * The filtered and paged list: the matching registries of the page, oldest
- * first, as one JSON array built from the cached texts.
+ * first, as one JSON array built from the cached texts.  X-Total-Count
+ * needs every match counted; once counted, the count is kept until the
+ * items change (cache_filter_total), and the next pages stop looking at
+ * rows when they are full.
  */
 static void send_filtered(struct req *r, const struct registry_set *set, const struct list_query *q)
 {
 	/* Not paged: every match.  page <= LIST_PAGE_MAX and page_size <= 100 cannot overflow. */
 	size_t first = q->page > 0 ? (size_t)(q->page - 1) * (size_t)q->page_size : 0;
 	size_t last = q->page > 0 ? first + (size_t)q->page_size : (size_t)-1;
-	size_t total = 0, n = 0, size = 2;
-	const struct cached_registry **page = malloc((set->n ? set->n : 1) * sizeof *page);
+	size_t room = q->page > 0 ? (size_t)q->page_size : set->n;
+	size_t total = 0, counted = 0, n = 0, size = 2;
+	int known = cache_filter_total(r->cache, q, &counted);
+	size_t stop = known ? last : (size_t)-1;        /* with the count known, a full page ends the look */
+	const struct cached_registry **page = malloc((room ? room : 1) * sizeof *page);
 	char header[64], *body, *p;
 
 	if (page == NULL) {
 		resp_error(r, 500, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < set->n; i++) {
+	for (size_t i = 0; i < set->n && total < stop; i++) {
 		const struct cached_registry *reg = &set->items[i];
 
 		if (!list_query_match(q, reg->address, reg->provider, reg->namespace, reg->is_default))
@@ -130,6 +136,10 @@ static void send_filtered(struct req *r, const struct registry_set *set, const s
 		}
 		total++;
 	}
+	if (known)
+		total = counted;
+	else
+		cache_filter_total_keep(r->cache, q, total);
 	body = p = malloc(size);
 	if (body == NULL) {
 		free(page);

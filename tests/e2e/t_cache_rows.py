@@ -16,10 +16,41 @@ WORKER_SPREAD = 24      # paced requests per check: enough that every worker of 
 CONVERGE_S = 1.0        # NOTIFY latency allowed after a psql write
 
 
+def table_rows():
+    """The registries as the database orders them: [(id, namespace, is_default, provider, address)]."""
+    out = psql("SELECT id || '|' || namespace || '|' || is_default || '|' || provider || '|' || address "
+               "FROM registry ORDER BY created_at, id;")
+    return [(i, n, d == "true", p, a) for i, n, d, p, a in (line.split("|") for line in out.split())]
+
+
 def table_list():
     """The list as the database orders it: [(id, namespace, is_default)]."""
-    out = psql("SELECT id || '|' || namespace || '|' || is_default FROM registry ORDER BY created_at, id;")
-    return [(i, n, d == "true") for i, n, d in (line.split("|") for line in out.split())]
+    return [row[:3] for row in table_rows()]
+
+
+# Filtered pages read between the plain lists: a worker keeps the count of a filter's matches until its rows
+# change (X-Total-Count without looking at every row), so a count kept from before a change must not outlive it.
+# (query, predicate on (id, namespace, is_default, provider, address), page, page_size)
+PAGES = [
+    ("provider=harbor&page=1&page_size=2", lambda r: r[3] == "harbor", 1, 2),
+    ("is_default=false&page=2&page_size=2", lambda r: not r[2], 2, 2),
+    ("q=ROWS-&page=1&page_size=3", lambda r: "rows-" in r[1].lower() or "rows-" in r[4].lower(), 1, 3),
+]
+
+
+def page_want(rows, pred, page, size):
+    """(the page's [(id, namespace, is_default)], the number of matches) as the table says."""
+    match = [row[:3] for row in rows if pred(row)]
+    return match[(page - 1) * size:page * size], len(match)
+
+
+def page_differs(resp, rows, pred, page, size):
+    """Why a filtered page is not the table's, or None."""
+    want, total = page_want(rows, pred, page, size)
+    got = [(r["registry_id"], r["namespace"], r["is_default"]) for r in resp.json]
+    if resp.headers.get("x-total-count") != str(total):
+        return f"X-Total-Count {resp.headers.get('x-total-count')}, the table has {total} matches"
+    return differs(got, want)
 
 
 def differs(got, want):
@@ -37,7 +68,8 @@ def assert_every_worker_agrees(what):
     A psql write reaches the workers by NOTIFY only (no counter of this host moves), a few milliseconds after the
     commit on a loaded machine: that latency is allowed, a wrong list after it is not (cache_max_age, 3 s in make
     test, would hide a wrong row only later than this)."""
-    want = table_list()
+    rows = table_rows()
+    want = [row[:3] for row in rows]
     deadline = time.monotonic() + CONVERGE_S
     while True:
         why = None
@@ -48,6 +80,14 @@ def assert_every_worker_agrees(what):
             why = differs([(r["registry_id"], r["namespace"], r["is_default"]) for r in resp.json], want)
             if why:
                 break
+            query, pred, page, size = PAGES[i % len(PAGES)]
+            turn_pause()
+            resp = request("GET", f"{COLLECTION}?{query}")
+            assert resp.status == 200, f"{what}: ?{query} answered {resp.status}"
+            why = page_differs(resp, rows, pred, page, size)
+            if why:
+                why = f"?{query}: {why}"
+                break
         if why is None:
             return
         assert time.monotonic() < deadline, f"{what}: request {i} {why} ({CONVERGE_S} s after the change)"
@@ -57,9 +97,11 @@ def assert_every_worker_agrees(what):
 def warm():
     """WORKER_SPREAD lists in a row; returns the log offset from before them (served_since says who answered)."""
     start = log_size()
-    for _ in range(WORKER_SPREAD):
+    for i in range(WORKER_SPREAD):
         turn_pause()
         assert request("GET", COLLECTION).status == 200
+        turn_pause()
+        assert request("GET", f"{COLLECTION}?{PAGES[i % len(PAGES)][0]}").status == 200
     return start
 
 
@@ -71,6 +113,8 @@ def test_psql_insert_update_delete_and_default_move_are_seen_exactly():
     assert_every_worker_agrees("after a psql insert")
     psql("UPDATE registry SET namespace = 'rows-updated' WHERE id = :'p1';", ids[2])
     assert_every_worker_agrees("after a psql update")
+    psql("UPDATE registry SET provider = 'harbor' WHERE id = :'p1';", ids[1])
+    assert_every_worker_agrees("after a psql update of the provider (a filter's matches change)")
     psql("UPDATE registry SET is_default = true WHERE id = :'p1';", ids[3])
     assert_every_worker_agrees("after a default move (two rows change)")
     psql("DELETE FROM registry WHERE id = :'p1';", ids[3])
