@@ -390,8 +390,6 @@ static int set_apply(struct registry_set *set, const PGresult *res, const struct
 
 	if (fresh == NULL)
 		return -1;
-	/* The items change from here on, whatever happens below: no count of them stands. */
-	memset(set->totals, 0, sizeof set->totals);
 	for (size_t r = 0; r < rows; r++) {
 		struct cached_registry item, *old;
 

@@ -23,9 +23,9 @@ conns="4"
 # Points of 1 s, the scale phase's 0.5 s (wrk stopped by SIGINT), as short as a point can be and still have answers
 # beside the other suites: a PUT point of 0.2 s once had no answer at all, and so did the libfcgi+libpq PUT point
 # at 0.5 s in CI (2026-12-05, 4 connections: no request through nginx, ref_pg and PostgreSQL within the half
-# second while the machine ran every other suite), at one size of 50 registries (the phase's steps are the same at every size), two
-# workers: make test runs this beside every other suite, where each step waits for a core, and the phase restarts
-# the responder and both references at each size.
+# second while the machine ran every other suite). One size of 50 registries (the phase's steps are the same at
+# every size), two workers: make test runs this beside every other suite, where each step waits for a core, and
+# the phase restarts the responder and both references at each size.
 workers=2
 scale_sizes="50"
 scale_ops=("GET list" "GET one" "GET page" "PUT")
