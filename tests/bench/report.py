@@ -312,9 +312,20 @@ def scale_lines(info, ops, pts, sizes, size_bytes):
     ]
 
 
+def one_conn_line(info):
+    if info.get("one_conn_client", "wrk") != "seq":
+        return "- At one connection too, every row is measured with wrk (`BENCH_ONE_CONN_CLIENT=wrk`)."
+    return ("- At one connection the GET rows (list and one, every responder) are measured with `seq_get.c` instead "
+            "of wrk: one GET at a time on a kept-alive connection, blocking in read(), each timed from its write "
+            "to its last byte; writes keep wrk. On this machine's 2 virtual CPUs wrk -c1 put about 1 % of the "
+            "requests of every responder behind nginx, bare libfcgi included, into 0.5-3 ms, where p99 falls, and "
+            "seq_get at the same minutes 0.1 % (tests/bench/README.md, \"One connection\"). "
+            "`BENCH_ONE_CONN_CLIENT=wrk` measures them with wrk again.")
+
+
 def settings_lines(info):
     return [
-        f"- Each point: {info['runs']} wrk run(s) of {info['seconds']} s; req/s, p50 and p99 are each the median of "
+        f"- Each point: {info['runs']} run(s) of {info['seconds']} s; req/s, p50 and p99 are each the median of "
         "that column over the runs (of an even count, the lower middle one). "
         "non-2xx and socket errors are summed over every run of the point.",
         f"- Beside every run, a real-time (SCHED_FIFO) sleeper waking each millisecond (`vcpu_gaps.c`) records how "
@@ -325,6 +336,7 @@ def settings_lines(info):
         f"- wrk {info['wrk']}: threads = min(connections, 2), `--latency`, `--timeout {info['timeout']}` "
         "(a slower answer counts as a socket error and is left out of the percentiles), on the same machine as "
         "everything else.",
+        one_conn_line(info),
         f"- Every responder runs {info['workers']} preforked workers on a unix socket behind nginx "
         f"{info['nginx']} (worker_processes auto, access log on), `fastcgi_keep_conn {info['keep_conn']}`. "
         "The references sit behind a second nginx of the same build and settings, one server per reference.",

@@ -22,6 +22,7 @@
 #   BENCH_SCALE_CONNS [BENCH_TARGET_CONNS]   connections of the scale phase
 #   BENCH_SCALE_SECONDS [BENCH_SECONDS]      length of one wrk run there; a fraction (0.25) ends wrk by SIGINT
 #   BENCH_SCALE_RUNS [BENCH_RUNS]            runs per point there (120 points at the four sizes)
+#   BENCH_ONE_CONN_CLIENT [seq]  the GET rows' client at one connection: seq (seq_get.c) or wrk
 #   BENCH_KEEP [unset]           keep the work directory under /tmp (logs, raw wrk output)
 set -euo pipefail
 
@@ -42,6 +43,8 @@ out=${BENCH_OUT:-$bench}
 # Long enough that a queue of serialised writes at 128 connections shows in p99, not as missing samples.
 wrk_timeout=${BENCH_TIMEOUT:-10s}
 mem_conns=32
+one_conn_client=${BENCH_ONE_CONN_CLIENT:-seq}
+case $one_conn_client in seq | wrk) ;; *) echo "bench: BENCH_ONE_CONN_CLIENT is seq or wrk, not '$one_conn_client'" >&2; exit 2 ;; esac
 seed_count=20
 scale_sizes=${BENCH_SCALE_SIZES-10 100 1000 10000}
 scale_conns=${BENCH_SCALE_CONNS:-$target_conns}
@@ -97,6 +100,8 @@ build_refs() {
 	cc $flags -o "$work/ref_mem" "$bench/ref_mem.c" "$bench/prefork.c" -lfcgi
 	# shellcheck disable=SC2086
 	cc $flags -o "$work/ref_bare" "$bench/ref_bare.c" "$bench/prefork.c" -lfcgi
+	# shellcheck disable=SC2086
+	cc $flags -o "$work/seq_get" "$bench/seq_get.c"
 	# shellcheck disable=SC2086
 	cc $flags -o "$work/vcpu_gaps" "$bench/vcpu_gaps.c"
 	# shellcheck disable=SC2086,SC2046
@@ -321,6 +326,29 @@ wrk_run() {
 	[ "$rc" -eq 0 ] || { cat "$5" >&2; die "wrk failed"; }
 }
 
+# seq_run SECONDS SCRIPT URL OUTFILE: one run of seq_get.c (GET scripts at one connection), its line in OUTFILE,
+# which is what parse_wrk prints for wrk.  GET one asks for the row the Lua script would (common.lua).
+seq_run() {
+	local secs=$1 url=$3 port path rc=0
+	port=${url#http://127.0.0.1:}
+	path=/${port#*/}
+	port=${port%%/*}
+	[ "$2" != get_one ] || path="$path/$read_id"
+	"$work/vcpu_gaps" "$secs" >"$4.gaps" 2>/dev/null &
+	gaps_pid=$!
+	"$work/seq_get" "$port" "$path" "$secs" "$IMAGEREG_TOKEN" >"$4" 2>&1 || rc=$?
+	wait "$gaps_pid" || true
+	gaps_pid=""
+	[ "$rc" -eq 0 ] || { cat "$4" >&2; die "seq_get failed"; }
+}
+
+# uses_seq CONNS SCRIPT: whether that point is measured with seq_get rather than wrk.  At one connection wrk's own
+# scheduling on two cores puts about 1 % of every responder's requests into 0.5-3 ms, where p99 falls
+# (tests/bench/README.md, "One connection"); writes keep wrk (their scripts alternate bodies and chain requests).
+uses_seq() {
+	[ "$1" = 1 ] && [ "$one_conn_client" = seq ] && case $2 in get_list | get_one) true ;; *) false ;; esac
+}
+
 # parse_wrk FILE: "req/s p50_ms p99_ms requests non2xx socket_errors" from wrk --latency output.
 parse_wrk() {
 	awk '
@@ -359,14 +387,19 @@ wait_db_quiet() {
 	echo "bench: $busy PostgreSQL sessions still running a statement after 10 s; measuring anyway" >&2
 }
 
-# run_point CONNS SECONDS SCRIPT URL OUTFILE: one wrk run, started when PostgreSQL is quiet; its numbers, as
-# parse_wrk prints them and then the longest stop of the machine during it in ms (vcpu_gaps), in point_stats
-# (not output: in a subshell wrk would be out of cleanup's reach).
+# run_point CONNS SECONDS SCRIPT URL OUTFILE: one run of wrk (or seq_get, see uses_seq), started when PostgreSQL is
+# quiet; its numbers, as parse_wrk prints them and then the longest stop of the machine during it in ms
+# (vcpu_gaps), in point_stats (not output: in a subshell wrk would be out of cleanup's reach).
 run_point() {
 	local worst_gap
 	wait_db_quiet
-	wrk_run "$@"
-	point_stats=$(parse_wrk "$5") || { cat "$5" >&2; die "cannot read wrk's output in $5"; }
+	if uses_seq "$1" "$3"; then
+		seq_run "$2" "$3" "$4" "$5"
+		point_stats=$(cat "$5")
+	else
+		wrk_run "$@"
+		point_stats=$(parse_wrk "$5") || { cat "$5" >&2; die "cannot read wrk's output in $5"; }
+	fi
 	read -r worst_gap _ <"$5.gaps" 2>/dev/null || worst_gap=""
 	point_stats="$point_stats ${worst_gap:-0}"
 }
@@ -690,6 +723,7 @@ write_info() {
 		echo "workers=$workers"
 		echo "keep_conn=$keep_conn"
 		echo "timeout=$wrk_timeout"
+		echo "one_conn_client=$one_conn_client"
 		echo "mem_conns=$mem_conns"
 		echo "mem_errors=$mem_bad"
 		echo "rows=$seed_count"

@@ -18,8 +18,9 @@ labels=(
 	"ref libfcgi+libpq GET list" "ref libfcgi+libpq GET one" "ref libfcgi+libpq PUT default"
 	"ref libfcgi+libpq POST+DELETE"
 )
-# One connection count: every row and both files are what is checked here (make bench measures).
-conns="4"
+# Two connection counts: one, where the GET rows are measured by seq_get.c and the writes by wrk, and four (wrk
+# only); every row and both files are what is checked here (make bench measures).
+conns="1 4"
 # Points of 1 s, the scale phase's 0.5 s (wrk stopped by SIGINT), as short as a point can be and still have answers
 # beside the other suites: a PUT point of 0.2 s once had no answer at all, and so did the libfcgi+libpq PUT point
 # at 0.5 s in CI (2026-12-05, 4 connections: no request through nginx, ref_pg and PostgreSQL within the half
