@@ -34,7 +34,8 @@ struct cache {
 	struct generation *gen;
 	int cluster;                    /* coherence = cluster: confirm with PostgreSQL before every answer */
 	int64_t max_age_us;             /* cache_max_age: the bound for writes nobody told us about */
-	int64_t registries_expire_us;   /* when the list is read again, notification or not */
+	int64_t registries_expire_us;   /* when the list is confirmed with PostgreSQL, notification or not */
+	int confirm_due;                /* registries_expire_us passed: confirm before the next answer */
 	uint64_t rand_state;            /* spreads the workers' expiries (xorshift; not for secrets) */
 	uint64_t seen[GEN__MAX];        /* the shared counters as cache_sync read them */
 	int registries_loaded;
@@ -66,13 +67,14 @@ struct cache *cache_new(struct db *db, struct generation *gen, int max_age_s, in
 }
 
 /*
- * How long a list just read may be answered from: between half of
- * cache_max_age and all of it, a different draw each time.  The bound for
+ * How long a list just read or confirmed may be answered from: between half
+ * of cache_max_age and all of it, a different draw each time.  The bound for
  * writes nobody told us about stays cache_max_age; what the spread buys is
  * that the workers, which all read the list again after the same change,
- * do not all read it again at the same moment 30 s later.  At 10,000
- * registries that was 8 reads of 2 MB at once on 2 cores, 0.6 s each, and
- * every request waiting behind them: a p99 of one second in a quiet run.
+ * do not all compare it with the table (set_confirmed), and after a write
+ * that fired no trigger all read it again, at the same moment 30 s later.
+ * At 10,000 registries 8 reads of 2 MB at once on 2 cores took 0.6 s each,
+ * and every request waited behind them: a p99 of one second in a quiet run.
  */
 static int64_t list_lifetime(struct cache *c)
 {
@@ -109,6 +111,7 @@ static void forget_registries(struct cache *c)
 {
 	set_clear(&c->set);
 	c->registries_loaded = 0;
+	c->confirm_due = 0;
 	c->pending.n = 0;
 }
 
@@ -170,11 +173,13 @@ int cache_sync(struct cache *c)
 	 * GEN_REGISTRY moved: a write here that nobody was told the rows of
 	 * (triggers off, too many rows, the CLI).  A write that fired no trigger
 	 * anywhere (session_replication_role = replica, disabled triggers, a
-	 * restore) sends no notification at all: age is the bound.
+	 * restore) sends no notification at all: age is the bound, and at that
+	 * age cache_registries compares the table with what we hold.
 	 */
-	if ((changed & DB_CHANGED_REGISTRY) || c->seen[GEN_REGISTRY] != c->registries_gen ||
-	    (c->registries_loaded && clock_us() > c->registries_expire_us))
+	if ((changed & DB_CHANGED_REGISTRY) || c->seen[GEN_REGISTRY] != c->registries_gen)
 		forget_registries(c);
+	else if (c->registries_loaded && clock_us() > c->registries_expire_us)
+		c->confirm_due = 1;
 	if (!c->registries_loaded)
 		c->pending.n = 0;                        /* the next load reads them anyway */
 	if ((changed & DB_CHANGED_TOKENS) || c->seen[GEN_TOKENS] != c->tokens_gen)
@@ -242,6 +247,7 @@ static int item_fill(struct cached_registry *item, const PGresult *res, int i)
 	snprintf(item->version, sizeof item->version, "%s", PQgetvalue(res, i, REG_VERSION));
 	item->created_us = strtoll(PQgetvalue(res, i, REG_CREATED_US), NULL, 10);
 	item->is_default = PQgetvalue(res, i, REG_IS_DEFAULT)[0] == 't';
+	item->xmin = (uint32_t)strtoul(PQgetvalue(res, i, REG_XMIN), NULL, 10);
 	return 0;
 }
 
@@ -483,6 +489,36 @@ static int cache_refresh(struct cache *c)
 	return status;
 }
 
+/*
+ * The list reached its age (cache_max_age): 1 when the table still holds
+ * exactly the rows we do (same count, same fingerprint of ids and row
+ * versions), and the list lives on for another lifetime; 0 when it does not,
+ * or PostgreSQL could not say (the caller reads it whole).  A write that
+ * fired no trigger changed some row's xmin, so it shows here; so does a
+ * notified change still on its way (read whole: a rare, safe miss).  One
+ * scan of the table in PostgreSQL and a row to us, where reading it whole
+ * cost a worker 100-400 ms at 10,000 rows, every worker every half to whole
+ * cache_max_age, quiet or not.
+ */
+static int set_confirmed(struct cache *c)
+{
+	PGresult *res = db_exec(c->db, STMT_REGISTRY_FINGERPRINT, NULL);
+	uint64_t sum = 0;
+	int same;
+
+	for (size_t i = 0; i < c->set.n; i++)
+		sum = (sum + db_fingerprint_term(c->set.items[i].id, c->set.items[i].xmin)) % DB_FINGERPRINT_MOD;
+	same = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	       strtoull(PQgetvalue(res, 0, FP_ROWS), NULL, 10) == c->set.n &&
+	       strtoull(PQgetvalue(res, 0, FP_SUM), NULL, 10) == sum;
+	PQclear(res);
+	if (same) {
+		c->registries_expire_us = clock_us() + list_lifetime(c);
+		c->confirm_due = 0;
+	}
+	return same;
+}
+
 int cache_registries(struct cache *c, const struct registry_set **set, char *msg, size_t msgsize)
 {
 	PGresult *res;
@@ -490,6 +526,9 @@ int cache_registries(struct cache *c, const struct registry_set **set, char *msg
 
 	*set = &c->set;
 	if (c->registries_loaded && c->pending.n > 0 && cache_refresh(c) < 0)
+		forget_registries(c);
+	/* After the notified rows: what we hold is then all we know of, to compare with the table. */
+	if (c->registries_loaded && c->confirm_due && !set_confirmed(c))
 		forget_registries(c);
 	if (c->registries_loaded)
 		return 200;

@@ -28,6 +28,7 @@ struct cached_registry {
 	char id[REGISTRY_ID_LEN + 1];
 	char version[21];               /* row version in decimal: the ETag is "<version>" */
 	long long created_us;           /* the list's order is (created_us, id) */
+	uint32_t xmin;                  /* the row version's transaction: its share of the fingerprint */
 	char *text;                     /* one block: json, then the three strings below; owned by the cache */
 	const char *json;               /* the response object serialized (in text) */
 	size_t json_len;

@@ -12,13 +12,14 @@
 #define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default," \
 	" secret_key_sealed IS NOT NULL AS has_credentials," \
 	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version," \
-	" (extract(epoch FROM created_at) * 1000000)::bigint AS created_us"
+	" (extract(epoch FROM created_at) * 1000000)::bigint AS created_us, xmin::text::bigint AS row_xmin"
 
 /* Result column names in the order of the enums of db.h. */
 static const char *const registry_cols[REG__MAX] = {
 	"id", "address", "provider", "region", "namespace", "is_default", "has_credentials",
-	"credentials_updated_at", "version", "created_us",
+	"credentials_updated_at", "version", "created_us", "row_xmin",
 };
+static const char *const fingerprint_cols[FP__MAX] = { "rows", "fingerprint" };
 static const char *const insert_cols[INS__MAX] = { "registry_id", "replayed" };
 static const char *const update_cols[UPD__MAX] = { "found", "credentials_cleared", "precondition_failed", "version" };
 static const char *const delete_cols[DEL__MAX] = { "found", "precondition_failed", "version" };
@@ -43,6 +44,15 @@ static const struct statement {
 		"SELECT " REGISTRY_COLUMNS " FROM registry ORDER BY created_at, id", COLUMNS(registry_cols) },
 	[STMT_REGISTRY_ROWS] = { "registry_rows", 1, 1,
 		"SELECT " REGISTRY_COLUMNS " FROM registry WHERE id = ANY($1::text[])", COLUMNS(registry_cols) },
+	/*
+	 * At cache_max_age, instead of the list: db_fingerprint_term of every
+	 * row, summed.  The id's last 7 hex digits (28 bits, its counter and
+	 * some randomness) times xmin + 1 stays under 2^60: bigint arithmetic,
+	 * the sum exact (numeric) before the modulus.
+	 */
+	[STMT_REGISTRY_FINGERPRINT] = { "registry_fingerprint", 0, 1,
+		"SELECT count(*) AS rows, (coalesce(sum((xmin::text::bigint + 1) * (('x' || right(id, 7))::bit(28)::int | 1)), 0)"
+		" % 2305843009213693951)::bigint AS fingerprint FROM registry", COLUMNS(fingerprint_cols) },
 	[STMT_REGISTRY_INSERT] = { "registry_insert", 11, 0,
 		"SELECT registry_id, replayed FROM imagereg_registry_create($1, $2, $3, $4, $5, $6::boolean,"
 		" $7::bytea, $8::bytea, $9::boolean, $10, $11)", COLUMNS(insert_cols) },
@@ -400,6 +410,15 @@ PGresult *db_exec(struct db *db, enum stmt s, const char *const *params)
 	}
 	log_error("%s: gave up after repeated deadlocks", st->name);
 	return NULL;
+}
+
+uint64_t db_fingerprint_term(const char *id, uint32_t xmin)
+{
+	size_t len = strlen(id);
+	uint64_t low = strtoull(id + (len > 7 ? len - 7 : 0), NULL, 16) & 0xfffffff;
+
+	/* < 2^32 * 2^28: no overflow, and already below the modulus. */
+	return ((uint64_t)xmin + 1) * (low | 1);
 }
 
 int db_error_status(const PGresult *res, char *msg, size_t msgsize)

@@ -6,11 +6,13 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Every statement the responder runs; SQL text lives in db.c only. */
 enum stmt {
 	STMT_REGISTRY_LIST,
 	STMT_REGISTRY_ROWS,             /* the same columns for the ids of a text[] ($1): what a change touched */
+	STMT_REGISTRY_FINGERPRINT,      /* the table's row count and fingerprint (db_fingerprint_term) */
 	STMT_REGISTRY_INSERT,
 	STMT_REGISTRY_UPDATE,
 	STMT_REGISTRY_DELETE,
@@ -29,8 +31,10 @@ enum registry_col {             /* STMT_REGISTRY_LIST, STMT_REGISTRY_ROWS */
 	REG_ID, REG_ADDRESS, REG_PROVIDER, REG_REGION, REG_NAMESPACE, REG_IS_DEFAULT,
 	REG_HAS_CREDENTIALS, REG_CREDENTIALS_UPDATED_AT, REG_VERSION,
 	REG_CREATED_US,         /* created_at in microseconds since 1970: the list's order is (created_us, id) */
+	REG_XMIN,               /* the row version's inserting transaction (xmin): see db_fingerprint_term */
 	REG__MAX
 };
+enum fingerprint_col { FP_ROWS, FP_SUM, FP__MAX };                     /* STMT_REGISTRY_FINGERPRINT */
 enum insert_col { INS_REGISTRY_ID, INS_REPLAYED, INS__MAX };           /* STMT_REGISTRY_INSERT */
 enum update_col {                                                       /* STMT_REGISTRY_UPDATE */
 	UPD_FOUND, UPD_CREDENTIALS_CLEARED, UPD_PRECONDITION_FAILED, UPD_VERSION, UPD__MAX
@@ -113,6 +117,17 @@ unsigned db_changes(struct db *db, struct db_ids *ids);
  * queued for db_changes.
  */
 int db_wrote_rows_notified(struct db *db, struct db_ids *ids);
+
+/*
+ * A row's share of STMT_REGISTRY_FINGERPRINT's sum, from its id and xmin,
+ * computed as that statement computes it; add the shares of the rows held
+ * modulo DB_FINGERPRINT_MOD.  Every write of a row gives it a new xmin,
+ * whether or not a trigger fired, so when the table's count and sum equal
+ * those of the rows a worker holds, it holds the table as it is (short of a
+ * collision modulo a 61-bit prime).
+ */
+#define DB_FINGERPRINT_MOD 2305843009213693951ULL      /* 2^61 - 1 */
+uint64_t db_fingerprint_term(const char *id, uint32_t xmin);
 
 /*
  * Runs a prepared statement with text parameters (NULL = SQL NULL).  Retries

@@ -20,7 +20,7 @@
 #define REGISTRY_COLUMNS "id, address, provider, region, namespace, is_default," \
 	" secret_key_sealed IS NOT NULL AS has_credentials," \
 	" to_json(credentials_updated_at) #>> '{}' AS credentials_updated_at, version," \
-	" (extract(epoch FROM created_at) * 1000000)::bigint AS created_us"
+	" (extract(epoch FROM created_at) * 1000000)::bigint AS created_us, xmin::text::bigint AS row_xmin"
 
 enum stmt { S_LIST, S_GET, S_PAGE, S_INSERT, S_UPDATE, S_DELETE, S__MAX };
 

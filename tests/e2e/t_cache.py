@@ -272,3 +272,48 @@ def test_reads_are_answered_from_memory():
     finally:
         psql("ALTER ROLE imagereg RESET log_statement;")
         replace_workers()
+
+
+def test_a_list_at_its_age_is_compared_with_the_table_not_read_again():
+    """At cache_max_age a worker asks PostgreSQL for the table's row count and fingerprint (registry_fingerprint)
+    and reads the list whole only when they differ from the rows it holds: over several ages of a quiet table each
+    worker reads it once. Then a write that fires no trigger changes a row version: the next comparison differs,
+    and the list is read whole again (t_cache_bound checks what the readers see)."""
+    server_log = os.path.join(os.environ["IMAGEREG_LOGS"], "pg", "server.log")
+    if not os.path.exists(server_log):
+        print("# skipped: no stack-owned PostgreSQL log")
+        return
+    reset()
+    rid = create(namespace="aged")
+    psql("ALTER ROLE imagereg SET log_statement = 'all';")
+    try:
+        workers = replace_workers()
+        offset = os.path.getsize(server_log)
+        start = time.monotonic()
+        # Three ages at least (a list lives between half of cache_max_age and all of it); paced, so the workers
+        # take turns and every one of them reaches its age.
+        while time.monotonic() - start < 3 * CACHE_MAX_AGE_S:
+            turn_pause()
+            assert request("GET", item_path(rid)).status == 200
+        loads = statement_times(server_log, offset, "registry_list")
+        per_backend = {}
+        for _, pid in loads:
+            per_backend[pid] = per_backend.get(pid, 0) + 1
+        confirms = statement_count(server_log, offset, "registry_fingerprint")
+        print(f"# {3 * CACHE_MAX_AGE_S} s quiet on {len(workers)} workers: {len(loads)} list reads, "
+              f"{confirms} comparisons")
+        assert confirms >= len(workers), f"{confirms} comparisons with the table in {3 * CACHE_MAX_AGE_S} s"
+        assert all(n == 1 for n in per_backend.values()), \
+            f"a worker read the unchanged list whole more than once: {per_backend}"
+        psql(f"SET session_replication_role = replica; UPDATE registry SET namespace = 'aged-2' WHERE id = '{rid}';")
+        offset = os.path.getsize(server_log)
+        start = time.monotonic()
+        while time.monotonic() - start < CACHE_MAX_AGE_S + 1 and not statement_count(server_log, offset,
+                                                                                      "registry_list"):
+            turn_pause()
+            assert request("GET", item_path(rid)).status == 200
+        assert statement_count(server_log, offset, "registry_list") >= 1, \
+            f"no worker read the list again within {CACHE_MAX_AGE_S + 1} s of a write that fired no trigger"
+    finally:
+        psql("ALTER ROLE imagereg RESET log_statement;")
+        replace_workers()

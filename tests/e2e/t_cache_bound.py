@@ -58,6 +58,20 @@ def test_a_write_that_fires_no_trigger_is_seen_within_cache_max_age():
     assert took <= MAX_AGE_S + 1.5, f"seen after {took:.2f} s, bound is {MAX_AGE_S} s"
 
 
+def test_rows_added_and_removed_without_triggers_are_seen_within_cache_max_age():
+    rid = _one_registry()
+    _bypassing("INSERT INTO registry (address, provider, namespace) "
+               "VALUES ('https://bypass-added.example.com', 'native', 'bypass-added');")
+    added = psql("SELECT id FROM registry WHERE namespace = 'bypass-added';").strip()
+    took = _until(item_path(added), lambda r: r.status == 200, MAX_AGE_S + 3)
+    print(f"# row inserted without NOTIFY answered by every worker after {took:.2f} s")
+    assert took <= MAX_AGE_S + 1.5, f"seen after {took:.2f} s, bound is {MAX_AGE_S} s"
+    _bypassing(f"DELETE FROM registry WHERE id = '{rid}';")
+    took = _until(item_path(rid), lambda r: r.status == 404, MAX_AGE_S + 3)
+    print(f"# row deleted without NOTIFY gone from every worker after {took:.2f} s")
+    assert took <= MAX_AGE_S + 1.5, f"gone after {took:.2f} s, bound is {MAX_AGE_S} s"
+
+
 def test_a_token_revoked_without_triggers_fails_within_cache_max_age():
     name = f"t-cache-bound-{os.getpid()}-{time.monotonic_ns()}"
     token = subprocess.run([os.environ["IMAGEREG_CLI"], "token", "create", name, "--scope", "read"],
