@@ -5,6 +5,7 @@ with the CLI fails on its very next request, and a change a DBA makes in psql re
 NOTIFY within moments. The log lines say which worker (pid) served which request.
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -221,25 +222,40 @@ def statement_count(log, offset, name):
     return len(statement_times(log, offset, name))
 
 
-def test_reads_are_answered_from_memory():
-    """With every statement of the responder's role logged: 400 reads run one load per worker, not 400 queries."""
+@contextlib.contextmanager
+def statements_logged(namespace):
+    """One registry (created with namespace) and every statement of the responder's role logged, by fresh workers
+    (empty caches): yields (the server log's path, the registry's id, the workers' pids), or None when the stack's
+    PostgreSQL is not its own (no log to read)."""
     server_log = os.path.join(os.environ["IMAGEREG_LOGS"], "pg", "server.log")
     if not os.path.exists(server_log):
         print("# skipped: no stack-owned PostgreSQL log")
+        yield None
         return
     reset()
-    rid = create(namespace="memory")
+    rid = create(namespace=namespace)
     psql("ALTER ROLE imagereg SET log_statement = 'all';")
     try:
-        workers = replace_workers()
+        yield server_log, rid, replace_workers()
+    finally:
+        psql("ALTER ROLE imagereg RESET log_statement;")
+        replace_workers()
+
+
+def test_reads_are_answered_from_memory():
+    """With every statement of the responder's role logged: 400 reads run one load per worker, not 400 queries."""
+    with statements_logged("memory") as logged:
+        if logged is None:
+            return
+        server_log, rid, workers = logged
         offset = first_offset = os.path.getsize(server_log)
         start = time.monotonic()
         for i in range(200):
             assert request("GET", COLLECTION).status == 200
             assert request("GET", item_path(rid)).status == 200
-        # cache_max_age makes each worker check a token again once per period, notification or not, and read the
-        # list again after between half a period and a whole one (drawn, so the workers do not reload together);
-        # slow builds (ASan) take several periods.
+        # cache_max_age makes each worker check a token again once per period, notification or not, and compare its
+        # list with the table after between half a period and a whole one (drawn, so the workers do not all check
+        # together), reading it whole only if it differs; slow builds (ASan) take several periods.
         elapsed = time.monotonic() - start
         per_worker_checks = 1 + int(elapsed / CACHE_MAX_AGE_S)
         per_worker_loads = 1 + int(elapsed / (CACHE_MAX_AGE_S / 2))
@@ -261,7 +277,7 @@ def test_reads_are_answered_from_memory():
         rows = statement_count(server_log, offset, "registry_rows")
         aged_loads = statement_count(server_log, offset, "registry_list")
         assert rows <= len(workers), f"{rows} reads of the changed row after one write on {len(workers)} workers"
-        # A worker whose list is older than cache_max_age when the write comes reads it whole instead (a slow build).
+        # A worker that has forgotten its list (the counters moved under it, a slow build) reads it whole instead.
         assert rows + aged_loads >= 1, "no worker read anything again after the write"
         # A whole-list read after the write is only cache_max_age's (a list lives at least half of it); and the
         # token cache ages on its own clock (a registry write leaves it alone).
@@ -269,9 +285,6 @@ def test_reads_are_answered_from_memory():
                          "one write made backend {pid} read the whole list {gap:.2f} s after its previous read")
         assert_only_aged(server_log, first_offset, "token_check", checks_before, CACHE_MAX_AGE_S,
                          "a registry write dropped the token cache: backend {pid} checked again after {gap:.2f} s")
-    finally:
-        psql("ALTER ROLE imagereg RESET log_statement;")
-        replace_workers()
 
 
 def test_a_list_at_its_age_is_compared_with_the_table_not_read_again():
@@ -279,15 +292,10 @@ def test_a_list_at_its_age_is_compared_with_the_table_not_read_again():
     and reads the list whole only when they differ from the rows it holds: over several ages of a quiet table each
     worker reads it once. Then a write that fires no trigger changes a row version: the next comparison differs,
     and the list is read whole again (t_cache_bound checks what the readers see)."""
-    server_log = os.path.join(os.environ["IMAGEREG_LOGS"], "pg", "server.log")
-    if not os.path.exists(server_log):
-        print("# skipped: no stack-owned PostgreSQL log")
-        return
-    reset()
-    rid = create(namespace="aged")
-    psql("ALTER ROLE imagereg SET log_statement = 'all';")
-    try:
-        workers = replace_workers()
+    with statements_logged("aged") as logged:
+        if logged is None:
+            return
+        server_log, rid, workers = logged
         offset = os.path.getsize(server_log)
         start = time.monotonic()
         # Three ages at least (a list lives between half of cache_max_age and all of it); paced, so the workers
@@ -314,6 +322,3 @@ def test_a_list_at_its_age_is_compared_with_the_table_not_read_again():
             assert request("GET", item_path(rid)).status == 200
         assert statement_count(server_log, offset, "registry_list") >= 1, \
             f"no worker read the list again within {CACHE_MAX_AGE_S + 1} s of a write that fired no trigger"
-    finally:
-        psql("ALTER ROLE imagereg RESET log_statement;")
-        replace_workers()
