@@ -34,8 +34,7 @@ struct cache {
 	struct generation *gen;
 	int cluster;                    /* coherence = cluster: confirm with PostgreSQL before every answer */
 	int64_t max_age_us;             /* cache_max_age: the bound for writes nobody told us about */
-	int64_t registries_expire_us;   /* when the list is confirmed with PostgreSQL, notification or not */
-	int confirm_due;                /* registries_expire_us passed: confirm before the next answer */
+	int64_t registries_expire_us;   /* when the list is compared with the table, notification or not */
 	uint64_t rand_state;            /* spreads the workers' expiries (xorshift; not for secrets) */
 	uint64_t seen[GEN__MAX];        /* the shared counters as cache_sync read them */
 	int registries_loaded;
@@ -111,7 +110,6 @@ static void forget_registries(struct cache *c)
 {
 	set_clear(&c->set);
 	c->registries_loaded = 0;
-	c->confirm_due = 0;
 	c->pending.n = 0;
 }
 
@@ -178,8 +176,6 @@ int cache_sync(struct cache *c)
 	 */
 	if ((changed & DB_CHANGED_REGISTRY) || c->seen[GEN_REGISTRY] != c->registries_gen)
 		forget_registries(c);
-	else if (c->registries_loaded && clock_us() > c->registries_expire_us)
-		c->confirm_due = 1;
 	if (!c->registries_loaded)
 		c->pending.n = 0;                        /* the next load reads them anyway */
 	if ((changed & DB_CHANGED_TOKENS) || c->seen[GEN_TOKENS] != c->tokens_gen)
@@ -512,10 +508,8 @@ static int set_confirmed(struct cache *c)
 	       strtoull(PQgetvalue(res, 0, FP_ROWS), NULL, 10) == c->set.n &&
 	       strtoull(PQgetvalue(res, 0, FP_SUM), NULL, 10) == sum;
 	PQclear(res);
-	if (same) {
+	if (same)
 		c->registries_expire_us = clock_us() + list_lifetime(c);
-		c->confirm_due = 0;
-	}
 	return same;
 }
 
@@ -528,7 +522,7 @@ int cache_registries(struct cache *c, const struct registry_set **set, char *msg
 	if (c->registries_loaded && c->pending.n > 0 && cache_refresh(c) < 0)
 		forget_registries(c);
 	/* After the notified rows: what we hold is then all we know of, to compare with the table. */
-	if (c->registries_loaded && c->confirm_due && !set_confirmed(c))
+	if (c->registries_loaded && clock_us() > c->registries_expire_us && !set_confirmed(c))
 		forget_registries(c);
 	if (c->registries_loaded)
 		return 200;
