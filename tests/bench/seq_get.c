@@ -58,8 +58,8 @@ static int dial(int port)
 	return fd;
 }
 
-/* Whether the header block (NUL-terminated, its final blank line included) has header NAME with VALUE. */
-static int has_header(const char *head, const char *name, const char *value)
+/* The value of header NAME (any case) in the header block (NUL-terminated, its final blank line included), or NULL. */
+static const char *header_value(const char *head, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -67,13 +67,12 @@ static int has_header(const char *head, const char *name, const char *value)
 		const char *p = line + 2;
 
 		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			p += n + 1;
-			while (*p == ' ')
-				p++;
-			return strncasecmp(p, value, strlen(value)) == 0;
+			for (p += n + 1; *p == ' '; p++)
+				;
+			return p;
 		}
 	}
-	return 0;
+	return NULL;
 }
 
 /*
@@ -93,7 +92,8 @@ static int read_answer(int fd, char *buf, int *close_after)
 		got += r;
 		buf[got] = '\0';
 		if (need < 0) {
-			char *end = strstr(buf, "\r\n\r\n"), *length;
+			char *end = strstr(buf, "\r\n\r\n");
+			const char *length, *connection;
 
 			if (end == NULL) {
 				if (got >= ANSWER_MAX - 1)
@@ -101,13 +101,12 @@ static int read_answer(int fd, char *buf, int *close_after)
 				continue;
 			}
 			end[2] = '\0';  /* headers alone while we look; the body is counted, not read */
-			length = strstr(buf, "\r\nContent-Length:");
-			if (length == NULL)
-				length = strstr(buf, "\r\ncontent-length:");
+			length = header_value(buf, "Content-Length");
+			connection = header_value(buf, "Connection");
 			if (length == NULL || sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
 				return -1;
-			need = (end + 4 - buf) + strtol(length + 17, NULL, 10);
-			*close_after = has_header(buf, "Connection", "close");
+			need = (end + 4 - buf) + strtol(length, NULL, 10);
+			*close_after = connection != NULL && strncasecmp(connection, "close", 5) == 0;
 			if (need >= ANSWER_MAX)
 				return -1;
 		}
