@@ -295,6 +295,18 @@ target_url() {
 	esac
 }
 
+# gaps_start SECONDS OUTFILE: beside every run, how long the machine itself stopped running us (vcpu_gaps.c), in
+# OUTFILE.gaps; gaps_wait waits for it.
+gaps_start() {
+	"$work/vcpu_gaps" "$1" >"$2.gaps" 2>/dev/null &
+	gaps_pid=$!
+}
+
+gaps_wait() {
+	wait "$gaps_pid" || true
+	gaps_pid=""
+}
+
 # wrk_run CONNS SECONDS SCRIPT URL OUTFILE: one wrk run, its output kept.  The scripts' rows are read_id,
 # put_a and put_b (seed sets them; the scale phase has its own), the page scale_query.
 #
@@ -312,17 +324,14 @@ wrk_run() {
 		wrk -t"$threads" -c"$conns" -d"$whole"s --timeout "$wrk_timeout" \
 		--latency -s "$bench/$3.lua" "$4" >"$5" 2>&1 &
 	wrk_pid=$!   # for cleanup, if we are stopped meanwhile
-	# Beside every run: how long the machine itself stopped running us (vcpu_gaps.c), in $5.gaps.
-	"$work/vcpu_gaps" "$secs" >"$5.gaps" 2>/dev/null &
-	gaps_pid=$!
+	gaps_start "$secs" "$5"
 	if [ "$whole" != "$secs" ]; then
 		sleep "$secs"
 		kill -INT "$wrk_pid" 2>/dev/null || true
 	fi
 	wait "$wrk_pid" || rc=$?
 	wrk_pid=""
-	wait "$gaps_pid" || true
-	gaps_pid=""
+	gaps_wait
 	[ "$rc" -eq 0 ] || { cat "$5" >&2; die "wrk failed"; }
 }
 
@@ -334,11 +343,9 @@ seq_run() {
 	path=/${port#*/}
 	port=${port%%/*}
 	[ "$2" != get_one ] || path="$path/$read_id"
-	"$work/vcpu_gaps" "$secs" >"$4.gaps" 2>/dev/null &
-	gaps_pid=$!
+	gaps_start "$secs" "$4"
 	"$work/seq_get" "$port" "$path" "$secs" "$IMAGEREG_TOKEN" >"$4" 2>&1 || rc=$?
-	wait "$gaps_pid" || true
-	gaps_pid=""
+	gaps_wait
 	[ "$rc" -eq 0 ] || { cat "$4" >&2; die "seq_get failed"; }
 }
 
